@@ -1,0 +1,35 @@
+# Runtime shared by every pose_plugins config (mmengine Runner, mmpose scope).
+# Our classes are named with the `pose_plugins.` prefix; unscoped names are mmpose's.
+default_scope = 'mmpose'
+custom_imports = dict(imports=['pose_plugins'], allow_failed_imports=False)
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=10, save_best='coco/AP', rule='greater', max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='PoseVisualizationHook', enable=False),
+)
+# keep BN running statistics identical across ranks at the end of each epoch
+custom_hooks = [dict(type='SyncBuffersHook')]
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # tools/train.py switches this to gloo (and DDP device_ids=None) when no GPU is present
+    dist_cfg=dict(backend='nccl'),
+)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='PoseLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True, num_digits=6)
+log_level = 'INFO'
+load_from = None
+resume = False
+backend_args = dict(backend='local')
+
+train_cfg = dict(by_epoch=True)
+val_cfg = dict()
+test_cfg = dict()

@@ -1,0 +1,21 @@
+"""pose_plugins' registries: children of mmpose's, under the scope ``pose_plugins``.
+
+mmpose already registers ``HRNet``, ``HeatmapHead``, ``KeypointMSELoss`` ... Registering those names again in
+mmpose's registries would raise ``KeyError`` (or, with ``force=True``, silently replace mmpose's classes for
+every user config). Child registries keep both: configs keep ``default_scope='mmpose'`` and name our classes
+with the scope prefix, e.g. ``type='pose_plugins.HRNet'``; an unscoped name still means mmpose's class.
+"""
+from mmengine.registry import Registry
+from mmpose.registry import KEYPOINT_CODECS as MMPOSE_KEYPOINT_CODECS
+from mmpose.registry import METRICS as MMPOSE_METRICS
+from mmpose.registry import MODELS as MMPOSE_MODELS
+
+__all__ = ['MODELS', 'KEYPOINT_CODECS', 'METRICS']
+
+MODELS = Registry(
+    'model', parent=MMPOSE_MODELS, scope='pose_plugins', locations=['pose_plugins.models'])
+KEYPOINT_CODECS = Registry(
+    'KEYPOINT_CODECS', parent=MMPOSE_KEYPOINT_CODECS, scope='pose_plugins',
+    locations=['pose_plugins.codecs'])
+METRICS = Registry(
+    'metric', parent=MMPOSE_METRICS, scope='pose_plugins', locations=['pose_plugins.evaluation'])

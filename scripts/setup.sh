@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs pose_plugins and its pinned dependency stack into the current Python (idempotent).
+# The first run compiles mmcv 2.1.0 with its ops (~11 min on 2 cores); later runs reuse what is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+pip_install() { "$PY" -m pip install --quiet --disable-pip-version-check "$@"; }
+have() {  # have DIST VERSION: exits 0 when that exact version is installed
+  "$PY" - "$1" "$2" <<'PYEOF'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+try:
+    sys.exit(0 if version(sys.argv[1]) == sys.argv[2] else 1)
+except PackageNotFoundError:
+    sys.exit(1)
+PYEOF
+}
+# 1. build tools and torch (CPU wheel from local disk), numpy 2
+pip_install 'setuptools>=77.0.3,<82' wheel cython ninja 'numpy>=2,<2.4' 'torch==2.13.0'
+# 2. pure-python stack
+pip_install -r requirements.txt
+# 3. mmcv 2.1.0 built with its compiled ops (needs torch at build time, so no build isolation)
+if ! have mmcv 2.1.0 || ! "$PY" -c 'import mmcv.ops' 2>/dev/null; then
+  echo "setup: building mmcv 2.1.0 with ops (first time only, ~11 min on 2 cores)"
+  MAX_JOBS=${MAX_JOBS:-2} MMCV_WITH_OPS=1 pip_install --no-build-isolation 'mmcv==2.1.0'
+fi
+# 4. xtcocotools built against numpy 2
+if ! "$PY" -c 'import xtcocotools.coco' 2>/dev/null; then
+  pip_install --no-build-isolation --no-binary xtcocotools 'xtcocotools==1.14.3'
+fi
+# 5. mmdet and mmpose without their declared deps (mmpose's chumpy cannot build on Python 3.11)
+have mmdet 3.2.0 || pip_install --no-deps 'mmdet==3.2.0'
+have mmpose 1.3.2 || pip_install --no-deps 'mmpose==1.3.2'
+# 6. this package (editable)
+have pose_plugins "$(sed -n "s/^__version__ = '\(.*\)'/\1/p" pose_plugins/version.py)" \
+  && "$PY" -c 'import pose_plugins' 2>/dev/null || pip_install --no-deps --no-build-isolation -e .
+echo "setup: ok"

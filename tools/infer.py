@@ -1,0 +1,51 @@
+"""Predict keypoints with mmpose's MMPoseInferencer and one of our configs + a checkpoint.
+
+    python tools/infer.py CONFIG CHECKPOINT IMAGE_OR_FOLDER --out-dir outputs/infer
+    python tools/infer.py CONFIG CHECKPOINT img.jpg --bboxes '[[10, 20, 110, 220]]'       # given person boxes
+    python tools/infer.py CONFIG CHECKPOINT folder/ --bbox-file boxes.json  # {"img.jpg": [[x1, y1, x2, y2], ...]}
+
+Without boxes the whole image is one person box. Drawn predictions go to OUT_DIR/visualizations/, JSON to
+OUT_DIR/predictions/ (existing results are never overwritten).
+"""
+import argparse
+import json
+import os.path as osp
+
+import pose_plugins  # noqa: F401  (installs compat adapters and registers our classes)
+from pose_plugins.inference import list_images, run_inference
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('inputs', help='an image or a folder of images')
+    parser.add_argument('--out-dir', default='outputs/infer')
+    boxes = parser.add_mutually_exclusive_group()
+    boxes.add_argument('--bboxes', help='JSON list of [x1, y1, x2, y2] person boxes, for a single image')
+    boxes.add_argument('--bbox-file', help='JSON file: image name -> list of [x1, y1, x2, y2(, score)]')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--kpt-thr', type=float, default=0.3, help='draw keypoints scoring above this')
+    parser.add_argument('--draw-heatmap', action='store_true')
+    args = parser.parse_args()
+
+    given = None
+    if args.bboxes is not None:
+        images = list_images(args.inputs)
+        if len(images) != 1:
+            parser.error(f'--bboxes is for one image; {args.inputs} has {len(images)}: use --bbox-file')
+        given = {images[0]: json.loads(args.bboxes)}
+    elif args.bbox_file is not None:
+        with open(args.bbox_file) as f:
+            given = json.load(f)
+    for result in run_inference(args.config, args.checkpoint, args.inputs, args.out_dir, boxes=given,
+                                device=args.device, kpt_thr=args.kpt_thr, draw_heatmap=args.draw_heatmap):
+        people = result['predictions'][0]
+        print(f'{len(people)} person(s): ' + ', '.join(
+            f'mean keypoint score {sum(p["keypoint_scores"]) / len(p["keypoint_scores"]):.2f}' for p in people))
+    print(f'drawings: {osp.join(args.out_dir, "visualizations")}  predictions: '
+          f'{osp.join(args.out_dir, "predictions")}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,17 @@
+"""Train a model from a config with mmengine's Runner (mmpose's tools/train.py flags).
+
+    python tools/train.py configs/hrnet_w32_coco.py [--work-dir DIR] [--resume [CKPT]] [--amp]
+    tools/dist_train.sh configs/hrnet_w32_coco.py 8      # torchrun; NCCL on GPUs, gloo on CPU
+"""
+import pose_plugins  # noqa: F401  (installs compat adapters and registers our classes)
+from pose_plugins.cli import build_runner, parse_train_args, prepare_train_config
+
+
+def main() -> None:
+    args = parse_train_args()
+    cfg = prepare_train_config(args)
+    build_runner(cfg, args.launcher).train()
+
+
+if __name__ == '__main__':
+    main()
