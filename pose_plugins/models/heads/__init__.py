@@ -1,0 +1,3 @@
+from .heatmap_head import HeatmapHead
+
+__all__ = ['HeatmapHead']

@@ -1,0 +1,257 @@
+"""Top-down heatmap head: optional deconvolutions, optional convolutions, a final conv to K heatmaps.
+
+Xiao et al., "Simple Baselines for Human Pose Estimation and Tracking", ECCV 2018
+(https://arxiv.org/abs/1804.06208) — three stride-2 deconvolutions on a ResNet's last feature map. HRNet
+(Sun et al., CVPR 2019, https://arxiv.org/abs/1902.09212) uses the same head with no deconvolution (its
+highest-resolution branch is already at stride 4), just the final 1x1 conv. HRNetV2 face/hand models add one
+intermediate conv layer.
+"""
+from types import MappingProxyType
+from typing import Any, Mapping, Optional, Sequence, Tuple
+
+import torch
+from mmcv.cnn import build_conv_layer
+from mmengine.structures import PixelData
+from mmpose.evaluation.functional import pose_pck_accuracy
+from mmpose.models.heads.base_head import BaseHead
+from mmpose.models.utils.tta import flip_heatmaps
+from mmpose.utils.tensor_utils import to_numpy
+from mmpose.utils.typing import Features, OptConfigType, OptSampleList, Predictions
+from torch import Tensor, nn
+
+from pose_plugins.models.layers.deconv_stack import DeconvStack
+from pose_plugins.registry import KEYPOINT_CODECS, MODELS
+
+__all__ = ['HeatmapHead']
+
+# Read-only so the default cannot be mutated through the signature; ``final_layer=None`` means "no final layer".
+_DEFAULT_FINAL_LAYER: Mapping[str, Any] = MappingProxyType({'kernel_size': 1})
+
+
+@MODELS.register_module()
+class HeatmapHead(BaseHead):
+    """SimpleBaseline / HRNet heatmap head, a drop-in for mmpose's ``HeatmapHead``.
+
+    ``feats[-1]`` -> :class:`~pose_plugins.models.layers.DeconvStack` (``deconv_layers``, optional) ->
+    ``(Conv2d -> BN -> ReLU) * n`` (``conv_layers``, optional) -> ``final_layer`` conv to K heatmaps.
+    Parameter names (``deconv_layers.*``, ``conv_layers.*``, ``final_layer.*``) are those of mmpose's
+    ``HeatmapHead``, so its checkpoints load with ``strict=True``; checkpoints of mmpose 0.x's
+    ``TopdownHeatmapSimpleHead`` (intermediate convs stored as ``final_layer.<i>.*``) are renamed on load.
+
+    Note:
+        - B: batch size (one instance per top-down crop)
+        - C: ``in_channels``
+        - K: number of keypoints, ``out_channels``
+        - h, w: input feature map size; H, W: heatmap size (``H = h * 2**n`` with n deconvolutions)
+
+    Args:
+        in_channels (int): Channels C of the last feature map.
+        out_channels (int): Number of keypoints K.
+        deconv_out_channels (Sequence[int], optional): Output channels of each deconv layer; ``None`` or empty
+            means no deconvolution (HRNet). Defaults to ``(256, 256, 256)`` (SimpleBaseline).
+        deconv_kernel_sizes (Sequence[int], optional): Kernel size (4, 3 or 2) of each deconv layer, same
+            length as ``deconv_out_channels``. Defaults to ``(4, 4, 4)``.
+        conv_out_channels (Sequence[int], optional): Output channels of each intermediate conv layer; ``None``
+            means none. Defaults to ``None``.
+        conv_kernel_sizes (Sequence[int], optional): Kernel size (odd; padding ``(k - 1) // 2``) of each
+            intermediate conv layer, same length as ``conv_out_channels``. Defaults to ``None``.
+        final_layer (Mapping, optional): Overrides for the final ``Conv2d(in, K, kernel_size=1)`` config (e.g.
+            ``dict(kernel_size=3, padding=1)``); ``None`` means no final layer. Defaults to
+            ``{'kernel_size': 1}``.
+        loss (dict, optional): Loss config, built by :data:`pose_plugins.registry.MODELS`. ``None`` means
+            ``dict(type='pose_plugins.KeypointMSELoss', use_target_weight=True)``.
+        decoder (dict, optional): Codec config used by :meth:`predict`, built by
+            :data:`pose_plugins.registry.KEYPOINT_CODECS`. ``None`` disables :meth:`predict`.
+        init_cfg (dict | list[dict], optional): mmengine init config. ``None`` means Normal(std=0.001) for
+            (transposed) convolutions and constant 1 for BatchNorm weights, as mmpose and the original code.
+
+    Shapes:
+        - forward input: tuple of feature maps, the last one (B, C, h, w)
+        - forward output: heatmaps (B, K, H, W)
+    """
+
+    # Version 2 = mmpose 1.x layout (conv_layers separate from final_layer); older state dicts are converted.
+    _version = 2
+
+    def __init__(self,
+                 *,
+                 in_channels: int,
+                 out_channels: int,
+                 deconv_out_channels: Optional[Sequence[int]] = (256, 256, 256),
+                 deconv_kernel_sizes: Optional[Sequence[int]] = (4, 4, 4),
+                 conv_out_channels: Optional[Sequence[int]] = None,
+                 conv_kernel_sizes: Optional[Sequence[int]] = None,
+                 final_layer: Optional[Mapping[str, Any]] = _DEFAULT_FINAL_LAYER,
+                 loss: OptConfigType = None,
+                 decoder: OptConfigType = None,
+                 init_cfg: OptConfigType = None) -> None:
+        if init_cfg is None:
+            init_cfg = [
+                dict(type='Normal', layer=['Conv2d', 'ConvTranspose2d'], std=0.001),
+                dict(type='Constant', layer='BatchNorm2d', val=1),
+            ]
+        super().__init__(init_cfg)
+        if not isinstance(in_channels, int):
+            raise TypeError(f'in_channels must be an int (channels of the last feature map), got {in_channels!r}')
+
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        if loss is None:
+            loss = dict(type='pose_plugins.KeypointMSELoss', use_target_weight=True)
+        self.loss_module = MODELS.build(loss)
+        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
+
+        channels = in_channels
+        if deconv_out_channels:
+            if deconv_kernel_sizes is None or len(deconv_kernel_sizes) != len(deconv_out_channels):
+                raise ValueError('deconv_out_channels and deconv_kernel_sizes must have the same length, got '
+                                 f'deconv_out_channels={deconv_out_channels} and '
+                                 f'deconv_kernel_sizes={deconv_kernel_sizes}')
+            self.deconv_layers = DeconvStack(
+                in_channels=channels, out_channels=deconv_out_channels, kernel_sizes=deconv_kernel_sizes)
+            channels = self.deconv_layers.out_channels
+        else:
+            self.deconv_layers = nn.Identity()
+
+        if conv_out_channels:
+            self.conv_layers = self._make_conv_layers(channels, conv_out_channels, conv_kernel_sizes)
+            channels = conv_out_channels[-1]
+        else:
+            self.conv_layers = nn.Identity()
+
+        if final_layer is not None:
+            cfg = dict(type='Conv2d', in_channels=channels, out_channels=out_channels, kernel_size=1)
+            cfg.update(final_layer)
+            self.final_layer = build_conv_layer(cfg)
+        else:
+            self.final_layer = nn.Identity()
+
+        self.register_load_state_dict_pre_hook(self._convert_v1_state_dict)
+
+    @staticmethod
+    def _make_conv_layers(in_channels: int, out_channels: Sequence[int],
+                          kernel_sizes: Optional[Sequence[int]]) -> nn.Sequential:
+        """``(Conv2d(k, stride 1, 'same' padding, bias) -> BatchNorm2d -> ReLU)`` per entry, flat-indexed."""
+        if kernel_sizes is None or len(kernel_sizes) != len(out_channels):
+            raise ValueError('conv_out_channels and conv_kernel_sizes must have the same length, got '
+                             f'conv_out_channels={out_channels} and conv_kernel_sizes={kernel_sizes}')
+        layers = []
+        for width, kernel_size in zip(out_channels, kernel_sizes):
+            if kernel_size % 2 != 1:
+                raise ValueError(f'conv kernel sizes must be odd to keep the heatmap size, got {kernel_size} in '
+                                 f'conv_kernel_sizes={kernel_sizes}')
+            layers += [
+                nn.Conv2d(in_channels, width, kernel_size=kernel_size, stride=1, padding=(kernel_size - 1) // 2),
+                nn.BatchNorm2d(width),
+                nn.ReLU(inplace=True),
+            ]
+            in_channels = width
+        return nn.Sequential(*layers)
+
+    def forward(self, feats: Tuple[Tensor, ...]) -> Tensor:
+        """Heatmaps from the last feature map.
+
+        Args:
+            feats (Tuple[Tensor]): Multi-scale feature maps; only ``feats[-1]`` (B, C, h, w) is used.
+
+        Returns:
+            Tensor: Heatmaps (B, K, H, W).
+        """
+        return self.final_layer(self.conv_layers(self.deconv_layers(feats[-1])))
+
+    def predict(self,
+                feats: Features,
+                batch_data_samples: OptSampleList,
+                test_cfg: OptConfigType = None) -> Predictions:
+        """Decode keypoints, with optional horizontal flip test.
+
+        Args:
+            feats (Tuple[Tensor] | List[Tuple[Tensor]]): Features of the batch, or ``[feats, flipped_feats]``
+                when ``test_cfg['flip_test']`` (as :class:`mmpose.models.TopdownPoseEstimator` passes them).
+            batch_data_samples (List[PoseDataSample]): The batch's data samples; with flip test,
+                ``batch_data_samples[0].metainfo['flip_indices']`` gives each keypoint's mirror keypoint.
+            test_cfg (dict, optional): ``flip_test`` (bool, default False), ``flip_mode`` (default
+                ``'heatmap'``), ``shift_heatmap`` (bool, default False), ``output_heatmaps`` (bool, default
+                False).
+
+        Returns:
+            List[InstanceData] | Tuple[List[InstanceData], List[PixelData]]: Per sample, ``keypoints``
+            (N, K, 2) in the codec's input (crop) space and ``keypoint_scores`` (N, K), decoded by
+            ``self.decoder`` (N = 1 instance per top-down sample); plus, if ``output_heatmaps``, a
+            ``PixelData`` per sample with ``heatmaps`` (K, H, W).
+        """
+        if test_cfg is None:
+            test_cfg = {}
+        if test_cfg.get('flip_test', False):
+            if not (isinstance(feats, list) and len(feats) == 2):
+                raise ValueError('flip_test expects feats = [feats, flipped_feats], got '
+                                 f'{type(feats).__name__} of length {len(feats)}')
+            feats_orig, feats_flipped = feats
+            heatmaps_flipped = flip_heatmaps(
+                self.forward(feats_flipped),
+                flip_indices=batch_data_samples[0].metainfo['flip_indices'],
+                flip_mode=test_cfg.get('flip_mode', 'heatmap'),
+                shift_heatmap=test_cfg.get('shift_heatmap', False))
+            batch_heatmaps = (self.forward(feats_orig) + heatmaps_flipped) * 0.5
+        else:
+            batch_heatmaps = self.forward(feats)
+
+        preds = self.decode(batch_heatmaps)
+        if test_cfg.get('output_heatmaps', False):
+            return preds, [PixelData(heatmaps=heatmaps) for heatmaps in batch_heatmaps.detach()]
+        return preds
+
+    def loss(self,
+             feats: Tuple[Tensor, ...],
+             batch_data_samples: OptSampleList,
+             train_cfg: OptConfigType = None) -> dict:
+        """Heatmap loss and PCK accuracy.
+
+        Args:
+            feats (Tuple[Tensor]): Multi-scale feature maps, the last (B, C, h, w).
+            batch_data_samples (List[PoseDataSample]): Each with ``gt_fields.heatmaps`` (K, H, W) and
+                ``gt_instance_labels.keypoint_weights`` (1, K).
+            train_cfg (dict, optional): ``compute_acc`` (bool, default True).
+
+        Returns:
+            dict: ``loss_kpt`` (scalar Tensor) and, if ``compute_acc``, ``acc_pose`` (scalar Tensor, PCK@0.05 of
+            the heatmap maxima, from mmpose's ``pose_pck_accuracy``).
+        """
+        if train_cfg is None:
+            train_cfg = {}
+        pred_heatmaps = self.forward(feats)  # (B, K, H, W)
+        gt_heatmaps = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])  # (B, K, H, W)
+        keypoint_weights = torch.cat([d.gt_instance_labels.keypoint_weights for d in batch_data_samples])  # (B, K)
+
+        losses = dict(loss_kpt=self.loss_module(pred_heatmaps, gt_heatmaps, keypoint_weights))
+        if train_cfg.get('compute_acc', True):
+            _, avg_acc, _ = pose_pck_accuracy(
+                output=to_numpy(pred_heatmaps),
+                target=to_numpy(gt_heatmaps),
+                mask=to_numpy(keypoint_weights) > 0)
+            losses['acc_pose'] = torch.tensor(avg_acc, device=gt_heatmaps.device)
+        return losses
+
+    @staticmethod
+    def _convert_v1_state_dict(module: 'HeatmapHead', state_dict: dict, prefix: str, local_metadata: dict,
+                               *args: Any) -> None:
+        """Rename mmpose 0.x ``TopdownHeatmapSimpleHead`` keys in place.
+
+        The old head kept the intermediate convs and the final conv in one ``final_layer`` Sequential:
+        ``final_layer.<i>.<p>`` is ``conv_layers.<i>.<p>`` for ``i < len(conv_layers)`` and ``final_layer.<p>``
+        for the last index. Keys without an index (no intermediate convs) are already right. State dicts saved
+        by this class or mmpose 1.x (version >= 2) are left alone.
+        """
+        version = local_metadata.get('version')
+        if version is not None and version >= module._version:
+            return
+        num_conv_children = len(module.conv_layers) if isinstance(module.conv_layers, nn.Sequential) else 0
+        old_prefix = prefix + 'final_layer.'
+        for key in [k for k in state_dict if k.startswith(old_prefix)]:
+            parts = key[len(old_prefix):].split('.')
+            if len(parts) != 2 or not parts[0].isdigit():
+                continue
+            index, param = int(parts[0]), parts[1]
+            new_key = (f'{prefix}conv_layers.{index}.{param}'
+                       if index < num_conv_children else f'{prefix}final_layer.{param}')
+            state_dict[new_key] = state_dict.pop(key)

@@ -1,0 +1,7 @@
+"""Building blocks written once and shared by every model (not registered: plain ``nn.Module``s)."""
+from .basic_block import BasicBlock
+from .bottleneck import Bottleneck
+from .deconv_stack import DeconvStack
+from .hr_module import HRModule
+
+__all__ = ['BasicBlock', 'Bottleneck', 'DeconvStack', 'HRModule']

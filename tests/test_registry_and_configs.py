@@ -1,0 +1,77 @@
+"""Registry scope: every config builds our classes (not mmpose's same-named ones); clear unknown-type errors."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmpose.registry import MODELS as MMPOSE_MODELS
+
+import pose_plugins
+from pose_plugins.registry import KEYPOINT_CODECS, MODELS
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
+
+
+def _types(node, path='cfg'):
+    """Every (path, type) in a config tree."""
+    if isinstance(node, dict):
+        if isinstance(node.get('type'), str):
+            yield path, node['type']
+        for key, value in node.items():
+            yield from _types(value, f'{path}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _types(value, f'{path}[{i}]')
+
+
+def test_registries_are_children_of_mmpose_with_our_scope():
+    assert MODELS.scope == 'pose_plugins' and KEYPOINT_CODECS.scope == 'pose_plugins'
+    assert MODELS.parent is MMPOSE_MODELS
+    assert {'HRNet', 'HeatmapHead', 'KeypointMSELoss', 'KeypointOHKMMSELoss'} <= set(MODELS.module_dict)
+    assert 'MSRAHeatmap' in KEYPOINT_CODECS.module_dict
+    # mmpose's own classes are untouched
+    assert MMPOSE_MODELS.get('HRNet').__module__.startswith('mmpose.')
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda p: str(p.relative_to(REPO / 'configs')))
+def test_config_names_our_classes_with_prefix(config):
+    cfg = Config.fromfile(str(config))
+    assert cfg.default_scope == 'mmpose'
+    ours = set(MODELS.module_dict) | set(KEYPOINT_CODECS.module_dict)
+    bad = [(path, t) for path, t in _types(cfg.to_dict()) if t in ours]
+    assert not bad, f'{config.name}: unprefixed references resolve to mmpose classes: {bad}'
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda p: str(p.relative_to(REPO / 'configs')))
+def test_config_builds_our_classes_not_mmposes(config):
+    cfg = Config.fromfile(str(config))
+    init_default_scope('mmpose')
+    model = MMPOSE_MODELS.build(cfg.model)
+    for name, module in [('backbone', model.backbone), ('head', model.head),
+                         ('loss', model.head.loss_module), ('decoder', model.head.decoder)]:
+        assert type(module).__module__.startswith('pose_plugins.'), f'{config.name}: {name} is {type(module)}'
+        assert type(module) is not MMPOSE_MODELS.get(type(module).__name__), name
+    assert type(model.backbone) is pose_plugins.models.HRNet
+
+
+def test_unknown_type_names_type_and_registry():
+    init_default_scope('mmpose')
+    with pytest.raises(KeyError, match=r'NoSuchNet.*pose_plugins'):
+        MMPOSE_MODELS.build(dict(type='pose_plugins.NoSuchNet'))
+
+
+def test_scoped_names_work_without_custom_imports():
+    """mmengine imports pose_plugins on the first `pose_plugins.X` lookup, so custom_imports is optional."""
+    code = (
+        'from mmengine.registry import init_default_scope\n'
+        'from mmpose.registry import MODELS\n'
+        'init_default_scope("mmpose")\n'
+        'import sys; assert "pose_plugins" not in sys.modules\n'
+        'loss = MODELS.build(dict(type="pose_plugins.KeypointMSELoss", use_target_weight=True))\n'
+        'print(type(loss).__module__)\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().startswith('pose_plugins.models.losses')
