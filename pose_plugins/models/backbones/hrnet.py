@@ -1,0 +1,341 @@
+"""HRNet backbone for top-down pose estimation.
+
+Sun, Xiao, Liu, Wang, "Deep High-Resolution Representation Learning for Human Pose Estimation", CVPR 2019
+(Sec. 3, Fig. 2; HRNet-W32 / W48 of Sec. 4.1).
+
+Parameter names equal mmpose's ``HRNet`` (``conv1``, ``bn1``, ``layer1.0.conv1``, ``transition1.0.0``,
+``stage2.0.branches.0.0.conv1``, ``stage2.0.fuse_layers.1.0.0.0`` ...), so mmpose (and original HRNet)
+checkpoints load with ``strict=True`` and give the same outputs; ``extra`` takes mmpose's stage table unchanged.
+Differences from mmpose, all invisible on its published models:
+
+* A transition feeds an existing branch whose width changes from that branch's own output; mmpose and the
+  original code feed it from the lowest-resolution branch, which only works for the last existing branch.
+* Fusion upsamples to the target branch's actual size, so inputs whose sides are not multiples of 32 work
+  (see :class:`~pose_plugins.models.layers.HRModule`).
+* The stage table is validated up front (errors name the stage and field); any number >= 2 of stages works.
+* Default init is Kaiming-normal (fan_out) convs / constant-1 norms, as torchvision's and mmpose's ResNet;
+  mmpose's HRNet default (like the original code) is ``Normal(std=0.001)`` for convs. ``init_cfg`` chooses.
+"""
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar, Optional
+
+import torch.nn as nn
+from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmpose.models.backbones.base_backbone import BaseBackbone
+from mmpose.utils.typing import OptConfigType, OptMultiConfig
+from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from pose_plugins.models.layers.basic_block import BasicBlock, ResBlockType, make_res_layer
+from pose_plugins.models.layers.bottleneck import Bottleneck
+from pose_plugins.models.layers.hr_module import HRModule
+from pose_plugins.registry import MODELS
+
+__all__ = ['HRNet']
+
+_REQUIRED_STAGE_KEYS = ('num_modules', 'num_branches', 'block', 'num_blocks', 'num_channels')
+
+
+def _hrnet_table(width: int) -> dict:
+    """Stage table of HRNet-W``width`` (paper Sec. 3 and 4.1): stage 1 = 4 Bottlenecks of width 64; stages 2-4
+    have 2/3/4 branches of widths ``width * 2**b``, 1/4/3 HR modules, 4 BasicBlocks per branch."""
+    table = dict(stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
+                             num_channels=(64, )))
+    for stage, num_modules in ((2, 1), (3, 4), (4, 3)):
+        table[f'stage{stage}'] = dict(num_modules=num_modules, num_branches=stage, block='BASIC',
+                                      num_blocks=(4, ) * stage,
+                                      num_channels=tuple(width * 2**b for b in range(stage)))
+    return table
+
+
+def _is_count(value: Any) -> bool:
+    """A positive int (bools excluded)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+@MODELS.register_module()
+class HRNet(BaseBackbone):
+    """High-Resolution Network: a stride-4 stem, then stages of parallel multi-resolution branches.
+
+    Stem: two 3x3 stride-2 convs of 64 channels, each + norm + ReLU. Stage 1: one branch of residual blocks
+    (``layer1``). Before every later stage ``s`` a transition (``transition{s-1}``) adds the new, half-resolution
+    branches (3x3 stride-2 conv + norm + ReLU, chained, from the lowest-resolution branch) and adapts an
+    existing branch with a 3x3 conv + norm + ReLU only where its width changes (else ``None``, identity).
+    Stage ``s`` (``stage{s}``) is ``num_modules`` :class:`HRModule` s in sequence (residual branches + repeated
+    multi-scale fusion). The last module of the last stage fuses into every branch only with
+    ``multiscale_output``.
+
+    Note:
+        B images, C_in input channels, (H, W) input size, M branches of the last stage, C_b output channels
+        of branch b (``num_channels[b] * expansion`` of the last stage), H_b = ceil(H / 2**(b + 2)),
+        W_b = ceil(W / 2**(b + 2)).
+
+    Shapes:
+        x: (B, C_in, H, W)
+        output: tuple of one (B, C_0, H_0, W_0), or with ``multiscale_output`` M tensors (B, C_b, H_b, W_b).
+        E.g. ``arch='w32'``, x (B, 3, 256, 192) -> ((B, 32, 64, 48), ); multiscale -> (B, 32, 64, 48),
+        (B, 64, 32, 24), (B, 128, 16, 12), (B, 256, 8, 6).
+
+    Args:
+        arch (str, optional): Preset, ``'w32'`` or ``'w48'`` (HRNet-W32 / W48). Default: ``'w32'`` when
+            ``extra`` is not given; giving both is an error.
+        extra (dict, optional): Custom stage table, as mmpose's ``HRNet(extra=...)``: keys ``stage1`` ...
+            ``stageS`` (S >= 2, consecutive), each a dict with ``num_modules``, ``num_branches``, ``block``
+            (``'BOTTLENECK'`` or ``'BASIC'``), ``num_blocks`` and ``num_channels`` (one entry per branch), the
+            last stage optionally with ``multiscale_output`` (default False); optional top-level ``upsample``
+            (``dict(mode=..., align_corners=...)`` of the fusion upsampling). Stage 1 has one branch and one
+            module; a stage never has fewer branches than the one before. Not modified.
+        in_channels (int): Input image channels C_in. Default: 3.
+        multiscale_output (bool, optional): Return every branch of the last stage instead of only the
+            highest-resolution one. Default: ``None``, i.e. the table's ``multiscale_output`` (False if absent).
+        conv_cfg (dict, optional): mmcv conv config of every conv layer. Default: ``None`` (``nn.Conv2d``).
+        norm_cfg (dict, optional): mmcv norm config of every norm layer. Default: ``dict(type='BN')``.
+        norm_eval (bool): Keep every BatchNorm (and SyncBN ...) in eval mode, i.e. frozen running stats,
+            during training. Default: False.
+        with_cp (bool): Activation checkpointing in every residual block. Default: False.
+        zero_init_residual (bool): Zero the last norm of every residual block in :meth:`init_weights`
+            (skipped when loading a pretrained checkpoint). Default: False.
+        frozen_stages (int): Stop gradients and set eval mode for the stem (>= 0) and stages 1..frozen_stages
+            (stage ``s`` with the transition that follows it), as mmpose. -1 freezes nothing. Default: -1.
+        init_cfg (dict or list[dict], optional): mmengine init config, e.g.
+            ``dict(type='Pretrained', checkpoint=PATH)``. Default: Kaiming-normal (fan_out) convs, constant 1
+            norm weights and 0 biases.
+
+    Example:
+        >>> import torch
+        >>> from pose_plugins.models.backbones.hrnet import HRNet
+        >>> model = HRNet(arch='w32').eval()
+        >>> [tuple(f.shape) for f in model(torch.rand(1, 3, 64, 64))]
+        [(1, 32, 16, 16)]
+    """
+
+    stem_channels: ClassVar[int] = 64
+    blocks_dict: ClassVar[dict[str, ResBlockType]] = {'BASIC': BasicBlock, 'BOTTLENECK': Bottleneck}
+    arch_settings: ClassVar[dict[str, dict]] = {'w32': _hrnet_table(32), 'w48': _hrnet_table(48)}
+
+    def __init__(self,
+                 *,
+                 arch: Optional[str] = None,
+                 extra: OptConfigType = None,
+                 in_channels: int = 3,
+                 multiscale_output: Optional[bool] = None,
+                 conv_cfg: OptConfigType = None,
+                 norm_cfg: OptConfigType = None,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 zero_init_residual: bool = False,
+                 frozen_stages: int = -1,
+                 init_cfg: OptMultiConfig = None) -> None:
+        if init_cfg is None:
+            init_cfg = [
+                dict(type='Kaiming', layer=['Conv2d'], mode='fan_out', nonlinearity='relu'),
+                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+            ]
+        super().__init__(init_cfg=init_cfg)
+        if not _is_count(in_channels):
+            raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
+        stages, upsample_cfg = self._parse_table(arch, extra)
+        num_stages = len(stages)
+        if multiscale_output is None:
+            multiscale_output = stages[-1].get('multiscale_output', False)
+        elif 'multiscale_output' in stages[-1] and stages[-1]['multiscale_output'] != multiscale_output:
+            raise ValueError(f'multiscale_output={multiscale_output} contradicts '
+                             f"extra['stage{num_stages}']['multiscale_output']={stages[-1]['multiscale_output']}")
+        if isinstance(frozen_stages, bool) or not isinstance(frozen_stages, int) \
+                or not -1 <= frozen_stages <= num_stages:
+            raise ValueError(f'frozen_stages must be an int in [-1, {num_stages}], got {frozen_stages!r}')
+        norm_cfg = dict(type='BN') if norm_cfg is None else copy.deepcopy(norm_cfg)
+        self.conv_cfg = conv_cfg
+        self.norm_cfg = norm_cfg
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+        self.zero_init_residual = zero_init_residual
+        self.frozen_stages = frozen_stages
+        self.num_stages = num_stages
+        self.multiscale_output = bool(multiscale_output)
+        self.stage_cfgs = stages
+
+        # stem: two 3x3 stride-2 convs -> 1/4 resolution
+        c_stem = self.stem_channels
+        self.conv1 = build_conv_layer(conv_cfg, in_channels, c_stem, kernel_size=3, stride=2, padding=1,
+                                      bias=False)
+        self.norm1_name, norm1 = build_norm_layer(norm_cfg, c_stem, postfix=1)
+        self.add_module(self.norm1_name, norm1)
+        self.conv2 = build_conv_layer(conv_cfg, c_stem, c_stem, kernel_size=3, stride=2, padding=1, bias=False)
+        self.norm2_name, norm2 = build_norm_layer(norm_cfg, c_stem, postfix=2)
+        self.add_module(self.norm2_name, norm2)
+        self.relu = nn.ReLU(inplace=True)
+
+        # stage 1: a single branch of residual blocks
+        block = self.blocks_dict[stages[0]['block']]
+        self.layer1 = make_res_layer(block, inplanes=c_stem, planes=stages[0]['num_channels'][0],
+                                     num_blocks=stages[0]['num_blocks'][0], norm_cfg=norm_cfg,
+                                     conv_cfg=conv_cfg, with_cp=with_cp)
+        channels = (stages[0]['num_channels'][0] * block.expansion, )
+
+        # stages 2..S: transition{s-1} then stage{s}, from the table
+        for s, cfg in enumerate(stages[1:], start=2):
+            block = self.blocks_dict[cfg['block']]
+            stage_in = tuple(c * block.expansion for c in cfg['num_channels'])
+            self.add_module(f'transition{s - 1}', self._make_transition(channels, stage_in))
+            modules = []
+            for m in range(cfg['num_modules']):
+                last = s == num_stages and m == cfg['num_modules'] - 1
+                modules.append(
+                    HRModule(block=block, num_blocks=cfg['num_blocks'], in_channels=stage_in,
+                             num_channels=cfg['num_channels'], multiscale_output=multiscale_output or not last,
+                             norm_cfg=norm_cfg, conv_cfg=conv_cfg, with_cp=with_cp, upsample_cfg=upsample_cfg))
+                stage_in = modules[-1].out_channels
+            self.add_module(f'stage{s}', nn.Sequential(*modules))
+            channels = stage_in
+        #: Channels of the returned feature maps, highest resolution first.
+        self.out_channels: tuple[int, ...] = channels if self.multiscale_output else channels[:1]
+
+        self._freeze_stages()
+
+    @property
+    def norm1(self) -> nn.Module:
+        """The stem's first norm layer (``bn1`` for BN)."""
+        return getattr(self, self.norm1_name)
+
+    @property
+    def norm2(self) -> nn.Module:
+        """The stem's second norm layer (``bn2`` for BN)."""
+        return getattr(self, self.norm2_name)
+
+    @classmethod
+    def _parse_table(cls, arch: Optional[str], extra: OptConfigType) -> tuple[list[dict], Optional[dict]]:
+        """Validate the stage table; return deep copies of ``stage1`` ... ``stageS`` and ``upsample``."""
+        if arch is not None and extra is not None:
+            raise ValueError(f'give either arch ({arch!r}) or extra (a custom stage table), not both')
+        if extra is None:
+            arch = 'w32' if arch is None else arch
+            if arch not in cls.arch_settings:
+                raise ValueError(f'arch must be one of {sorted(cls.arch_settings)}, got {arch!r}')
+            extra = cls.arch_settings[arch]
+        if not isinstance(extra, Mapping):
+            raise TypeError(f'extra must be a dict of stage configs, got {type(extra).__name__}')
+        stage_ids = sorted(int(m.group(1)) for key in extra if (m := re.fullmatch(r'stage(\d+)', str(key))))
+        unknown = sorted(str(key) for key in extra if key != 'upsample' and not re.fullmatch(r'stage\d+', str(key)))
+        if unknown:
+            raise ValueError(f'extra has unknown keys {unknown}; allowed: stage1, stage2, ..., upsample')
+        if len(stage_ids) < 2 or stage_ids != list(range(1, len(stage_ids) + 1)):
+            raise ValueError(f'extra must have consecutive stages stage1, stage2, ... (at least 2), got '
+                             f"{['stage%d' % i for i in stage_ids]}")
+        stages = []
+        for s in stage_ids:
+            name = f'stage{s}'
+            cfg = extra[name]
+            where = f"extra['{name}']"
+            if not isinstance(cfg, Mapping):
+                raise TypeError(f'{where} must be a dict, got {type(cfg).__name__}')
+            allowed = _REQUIRED_STAGE_KEYS + (('multiscale_output', ) if s == stage_ids[-1] else ())
+            missing = [k for k in _REQUIRED_STAGE_KEYS if k not in cfg]
+            if missing:
+                raise ValueError(f'{where} misses {missing}')
+            unknown = sorted(str(k) for k in cfg if k not in allowed)
+            if unknown:
+                raise ValueError(f'{where} has unknown keys {unknown}; allowed: {list(allowed)} (multiscale_output '
+                                 'only on the last stage)')
+            for key in ('num_modules', 'num_branches'):
+                if not _is_count(cfg[key]):
+                    raise ValueError(f"{where}['{key}'] must be a positive int, got {cfg[key]!r}")
+            num_branches = cfg['num_branches']
+            if cfg['block'] not in cls.blocks_dict:
+                raise ValueError(f"{where}['block'] must be one of {sorted(cls.blocks_dict)}, got {cfg['block']!r}")
+            for key in ('num_blocks', 'num_channels'):
+                values = cfg[key]
+                if not isinstance(values, (list, tuple)) or not all(_is_count(v) for v in values):
+                    raise ValueError(f"{where}['{key}'] must be a list/tuple of positive ints, got {values!r}")
+                if len(values) != num_branches:
+                    raise ValueError(f"{where}['{key}'] has {len(values)} entries {tuple(values)} but "
+                                     f"{where}['num_branches'] is {num_branches}")
+            if 'multiscale_output' in cfg and not isinstance(cfg['multiscale_output'], bool):
+                raise ValueError(f"{where}['multiscale_output'] must be a bool, got {cfg['multiscale_output']!r}")
+            if s == 1 and (num_branches != 1 or cfg['num_modules'] != 1):
+                raise ValueError(f"{where} must have num_branches=1 and num_modules=1 (stage 1 is a single "
+                                 f"residual layer), got {num_branches} and {cfg['num_modules']}")
+            if stages and num_branches < stages[-1]['num_branches']:
+                raise ValueError(f"{where}['num_branches'] is {num_branches}, fewer than the "
+                                 f"{stages[-1]['num_branches']} branches of stage{s - 1}")
+            stages.append({**copy.deepcopy(dict(cfg)), 'num_blocks': tuple(cfg['num_blocks']),
+                           'num_channels': tuple(cfg['num_channels'])})
+        upsample_cfg = copy.deepcopy(dict(extra['upsample'])) if extra.get('upsample') is not None else None
+        return stages, upsample_cfg
+
+    def _make_transition(self, pre_channels: tuple[int, ...], cur_channels: tuple[int, ...]) -> nn.ModuleList:
+        """Entry b: identity (None), a width-changing 3x3 conv, or for a new branch a chain of 3x3 stride-2
+        convs from the last existing branch (only the last one changes the width), each + norm + ReLU."""
+
+        def conv_norm_relu(c_in: int, c_out: int, stride: int) -> nn.Sequential:
+            return nn.Sequential(
+                build_conv_layer(self.conv_cfg, c_in, c_out, kernel_size=3, stride=stride, padding=1, bias=False),
+                build_norm_layer(self.norm_cfg, c_out)[1], nn.ReLU(inplace=True))
+
+        num_pre = len(pre_channels)
+        layers: list[Optional[nn.Module]] = []
+        for b, c_out in enumerate(cur_channels):
+            if b < num_pre:
+                layers.append(conv_norm_relu(pre_channels[b], c_out, 1) if c_out != pre_channels[b] else None)
+            else:
+                num_down = b - num_pre + 1
+                c_last = pre_channels[-1]
+                layers.append(nn.Sequential(*(
+                    conv_norm_relu(c_last, c_out if k == num_down - 1 else c_last, 2) for k in range(num_down))))
+        return nn.ModuleList(layers)
+
+    def _freeze_stages(self) -> None:
+        """Stop gradients and set eval mode for the stem and stages 1..frozen_stages (with their transitions)."""
+        if self.frozen_stages < 0:
+            return
+        frozen: list[nn.Module] = [self.conv1, self.norm1, self.conv2, self.norm2]
+        for s in range(1, self.frozen_stages + 1):
+            frozen.append(self.layer1 if s == 1 else getattr(self, f'stage{s}'))
+            if s < self.num_stages:
+                frozen.append(getattr(self, f'transition{s}'))
+        for module in frozen:
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def init_weights(self) -> None:
+        """Apply ``init_cfg`` (mmengine), then ``zero_init_residual`` unless a checkpoint was loaded."""
+        super().init_weights()
+        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
+        pretrained = any(isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained' for cfg in cfgs)
+        if self.zero_init_residual and not pretrained:
+            for module in self.modules():
+                if isinstance(module, (BasicBlock, Bottleneck)):
+                    module.zero_init_last()
+
+    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
+        """Extract features.
+
+        Args:
+            x (Tensor): Images (B, C_in, H, W).
+
+        Returns:
+            tuple[Tensor]: (B, C_0, H_0, W_0), or every branch (B, C_b, H_b, W_b) with ``multiscale_output``.
+        """
+        x = self.relu(self.norm1(self.conv1(x)))
+        x = self.relu(self.norm2(self.conv2(x)))
+        feats = [self.layer1(x)]
+        for s in range(2, self.num_stages + 1):
+            inputs = []
+            for b, layer in enumerate(getattr(self, f'transition{s - 1}')):
+                source = feats[b] if b < len(feats) else feats[-1]  # new branches grow from the lowest resolution
+                inputs.append(source if layer is None else layer(source))
+            feats = getattr(self, f'stage{s}')(inputs)
+        return tuple(feats)
+
+    def train(self, mode: bool = True) -> 'HRNet':
+        """Set train/eval mode, then re-apply ``frozen_stages`` and ``norm_eval``."""
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
