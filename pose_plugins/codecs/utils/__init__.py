@@ -1,0 +1,9 @@
+"""Helpers shared by the heatmap codecs: Gaussian target rendering and batched heatmap decoding."""
+from .gaussian import generate_gaussian_heatmaps, generate_unbiased_gaussian_heatmaps
+from .heatmap_decode import (dark_blur_kernel, decode_heatmaps, get_heatmap_maximum, modulate_heatmaps,
+                             refine_keypoints_dark, refine_keypoints_quarter_offset)
+
+__all__ = [
+    'generate_gaussian_heatmaps', 'generate_unbiased_gaussian_heatmaps', 'dark_blur_kernel', 'decode_heatmaps',
+    'get_heatmap_maximum', 'modulate_heatmaps', 'refine_keypoints_dark', 'refine_keypoints_quarter_offset'
+]
