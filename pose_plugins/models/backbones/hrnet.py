@@ -28,9 +28,10 @@ from mmpose.utils.typing import OptConfigType, OptMultiConfig
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from pose_plugins.models.layers.basic_block import BasicBlock, ResBlockType, make_res_layer
+from pose_plugins.models.layers.basic_block import BasicBlock
 from pose_plugins.models.layers.bottleneck import Bottleneck
 from pose_plugins.models.layers.hr_module import HRModule
+from pose_plugins.models.layers.res_layer import ResBlockType, make_res_layer
 from pose_plugins.registry import MODELS
 
 __all__ = ['HRNet']

@@ -3,5 +3,7 @@ from .basic_block import BasicBlock
 from .bottleneck import Bottleneck
 from .deconv_stack import DeconvStack
 from .hr_module import HRModule
+from .res_layer import make_res_layer
+from .residual_block import ResidualBlock
 
-__all__ = ['BasicBlock', 'Bottleneck', 'DeconvStack', 'HRModule']
+__all__ = ['BasicBlock', 'Bottleneck', 'DeconvStack', 'HRModule', 'ResidualBlock', 'make_res_layer']

@@ -10,20 +10,17 @@ The stride sits on the 3x3 conv (torchvision's "ResNet v1.5", mmpose's ``style='
 """
 from typing import Optional
 
-import torch
 import torch.nn as nn
-import torch.utils.checkpoint as cp
-from mmcv.cnn import build_conv_layer, build_norm_layer
-from mmengine.model import constant_init
+from mmcv.cnn import build_conv_layer
 from mmpose.utils.typing import OptConfigType
 from torch import Tensor
 
-from .basic_block import check_residual_args
+from .residual_block import ResidualBlock
 
 __all__ = ['Bottleneck']
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(ResidualBlock):
     """Bottleneck block: ``relu(norm3(conv3(relu(norm2(conv2(relu(norm1(conv1(x)))))))) + downsample(x))``.
 
     Note:
@@ -46,6 +43,7 @@ class Bottleneck(nn.Module):
     """
 
     expansion: int = 4
+    num_norms: int = 3
 
     def __init__(self,
                  *,
@@ -56,69 +54,23 @@ class Bottleneck(nn.Module):
                  norm_cfg: OptConfigType = None,
                  conv_cfg: OptConfigType = None,
                  with_cp: bool = False) -> None:
-        super().__init__()
-        check_residual_args(type(self).__name__, inplanes, planes, stride, downsample, self.expansion)
-        norm_cfg = dict(type='BN') if norm_cfg is None else norm_cfg
-        out_channels = planes * self.expansion
-        self.inplanes = inplanes
-        self.planes = planes
-        self.out_channels = out_channels
-        self.stride = stride
-        self.with_cp = with_cp
-
+        super().__init__(inplanes=inplanes, planes=planes, stride=stride, downsample=downsample,
+                         norm_cfg=norm_cfg, with_cp=with_cp)
         self.conv1 = build_conv_layer(conv_cfg, inplanes, planes, kernel_size=1, bias=False)
-        self.norm1_name, norm1 = build_norm_layer(norm_cfg, planes, postfix=1)
-        self.add_module(self.norm1_name, norm1)
+        self._add_norm(1, planes)
         self.conv2 = build_conv_layer(
             conv_cfg, planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
-        self.norm2_name, norm2 = build_norm_layer(norm_cfg, planes, postfix=2)
-        self.add_module(self.norm2_name, norm2)
-        self.conv3 = build_conv_layer(conv_cfg, planes, out_channels, kernel_size=1, bias=False)
-        self.norm3_name, norm3 = build_norm_layer(norm_cfg, out_channels, postfix=3)
-        self.add_module(self.norm3_name, norm3)
-        self.relu = nn.ReLU(inplace=True)
+        self._add_norm(2, planes)
+        self.conv3 = build_conv_layer(conv_cfg, planes, self.out_channels, kernel_size=1, bias=False)
+        self._add_norm(3, self.out_channels)
         self.downsample = downsample
-
-    @property
-    def norm1(self) -> nn.Module:
-        """The norm layer after ``conv1`` (registered as ``bn1``, ``gn1`` ... by norm type)."""
-        return getattr(self, self.norm1_name)
-
-    @property
-    def norm2(self) -> nn.Module:
-        """The norm layer after ``conv2``."""
-        return getattr(self, self.norm2_name)
 
     @property
     def norm3(self) -> nn.Module:
         """The norm layer after ``conv3``, the last one of the residual path."""
-        return getattr(self, self.norm3_name)
-
-    def zero_init_last(self) -> None:
-        """Zero the last norm layer's affine parameters so the block starts as ``relu(identity)``.
-
-        Goyal et al., "Accurate, Large Minibatch SGD", 2017, Sec. 5.1 (``zero_init_residual``).
-        """
-        constant_init(self.norm3, 0)
+        return self.get_norm(3)
 
     def _residual(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.norm1(self.conv1(x)))
         out = self.relu(self.norm2(self.conv2(out)))
-        out = self.norm3(self.conv3(out))
-        return out + identity
-
-    def forward(self, x: Tensor) -> Tensor:
-        """Apply the block.
-
-        Args:
-            x (Tensor): (N, C_in, H, W).
-
-        Returns:
-            Tensor: (N, C_out, ceil(H / stride), ceil(W / stride)).
-        """
-        if self.with_cp and torch.is_grad_enabled():
-            out = cp.checkpoint(self._residual, x, use_reentrant=False)
-        else:
-            out = self._residual(x)
-        return self.relu(out)
+        return self.norm3(self.conv3(out)) + self._identity(x)

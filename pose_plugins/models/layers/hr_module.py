@@ -22,7 +22,7 @@ from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmpose.utils.typing import OptConfigType
 from torch import Tensor
 
-from .basic_block import ResBlockType, make_res_layer
+from .res_layer import ResBlockType, make_res_layer
 
 __all__ = ['HRModule']
 

@@ -8,7 +8,8 @@ from mmpose.models.backbones.resnet import BasicBlock as MMPoseBasicBlock
 from mmpose.models.backbones.resnet import Bottleneck as MMPoseBottleneck
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from pose_plugins.models.layers.basic_block import BasicBlock, make_res_layer
+from pose_plugins.models.layers.basic_block import BasicBlock
+from pose_plugins.models.layers.res_layer import make_res_layer
 from pose_plugins.models.layers.bottleneck import Bottleneck
 from pose_plugins.models.layers.hr_module import HRModule
 
