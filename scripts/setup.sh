@@ -31,7 +31,9 @@ fi
 # 5. mmdet and mmpose without their declared deps (mmpose's chumpy cannot build on Python 3.11)
 have mmdet 3.2.0 || pip_install --no-deps 'mmdet==3.2.0'
 have mmpose 1.3.2 || pip_install --no-deps 'mmpose==1.3.2'
-# 6. this package (editable)
-have pose_plugins "$(sed -n "s/^__version__ = '\(.*\)'/\1/p" pose_plugins/version.py)" \
-  && "$PY" -c 'import pose_plugins' 2>/dev/null || pip_install --no-deps --no-build-isolation -e .
+# 6. this package, editable from THIS checkout (a clone elsewhere re-points it)
+here=$(pwd)
+if ! (cd /tmp && "$PY" -c 'import os, sys, pose_plugins; sys.exit(os.path.dirname(os.path.dirname(pose_plugins.__file__)) != sys.argv[1])' "$here") 2>/dev/null; then
+  pip_install --no-deps --no-build-isolation -e .
+fi
 echo "setup: ok"
