@@ -51,6 +51,7 @@ def run_tool(args: list, *, timeout: int = 600, env_extra: dict = None):
     """Run a repo tool (python script or shell script) from the repo root; returns CompletedProcess."""
     import subprocess
     env = dict(os.environ, PYTHONPATH=f'{REPO}{os.pathsep}{os.environ.get("PYTHONPATH", "")}',
-               OMP_NUM_THREADS='1', **(env_extra or {}))
+               OMP_NUM_THREADS='1')
+    env.update(env_extra or {})
     cmd = ([sys.executable] + args) if args[0].endswith('.py') else ['bash'] + args
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
