@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpose.registry import MODELS as MMPOSE_MODELS
 
-import pose_plugins
+import pose_plugins  # noqa: F401
 from pose_plugins.registry import KEYPOINT_CODECS, MODELS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,11 +50,17 @@ def test_config_builds_our_classes_not_mmposes(config):
     cfg = Config.fromfile(str(config))
     init_default_scope('mmpose')
     model = MMPOSE_MODELS.build(cfg.model)
-    for name, module in [('backbone', model.backbone), ('head', model.head),
-                         ('loss', model.head.loss_module), ('decoder', model.head.decoder)]:
+    for name in ('backbone', 'head'):
+        module = getattr(model, name)
         assert type(module).__module__.startswith('pose_plugins.'), f'{config.name}: {name} is {type(module)}'
-        assert type(module) is not MMPOSE_MODELS.get(type(module).__name__), name
-    assert type(model.backbone) is pose_plugins.models.HRNet
+    decoder = getattr(model.head, 'decoder', None)
+    assert decoder is not None and type(decoder).__module__.startswith('pose_plugins.'), type(decoder)
+    ours = set(MODELS.module_dict)
+    wrong = [f'{n}: {type(m)}' for n, m in model.named_modules()
+             if type(m).__name__ in ours and not type(m).__module__.startswith('pose_plugins.')]
+    assert not wrong, f'{config.name}: built mmpose classes where ours were meant: {wrong}'
+    losses = [m for m in model.modules() if type(m).__name__.endswith('Loss')]
+    assert losses and all(type(m).__module__.startswith('pose_plugins.') for m in losses), losses
 
 
 def test_unknown_type_names_type_and_registry():
