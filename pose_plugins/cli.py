@@ -88,6 +88,11 @@ def _enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
     vis.update(enable=True, out_dir=args.show_dir, interval=args.interval)
 
 
+def _has_accelerator() -> bool:
+    from mmengine.device import is_cuda_available, is_mlu_available, is_npu_available
+    return is_cuda_available() or is_npu_available() or is_mlu_available()
+
+
 def _checkpoints_in(work_dir: str) -> list[str]:
     return sorted(glob.glob(osp.join(work_dir, '*.pth')))
 
@@ -99,6 +104,8 @@ def prepare_train_config(args: argparse.Namespace) -> Config:
     _set_work_dir(cfg, args)
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    if args.amp and not _has_accelerator():
+        raise RuntimeError('--amp (AmpOptimWrapper) needs a GPU/NPU/MLU; none is available on this machine')
     if args.amp and cfg.optim_wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
