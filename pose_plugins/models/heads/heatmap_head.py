@@ -11,14 +11,11 @@ from typing import Any, Mapping, Optional, Sequence, Tuple
 
 import torch
 from mmcv.cnn import build_conv_layer
-from mmengine.structures import PixelData
-from mmpose.evaluation.functional import pose_pck_accuracy
 from mmpose.models.heads.base_head import BaseHead
-from mmpose.models.utils.tta import flip_heatmaps
-from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import Features, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
+from pose_plugins.models.heads.heatmap_predict import heatmap_accuracy, predict_heatmaps
 from pose_plugins.models.layers.deconv_stack import DeconvStack
 from pose_plugins.registry import KEYPOINT_CODECS, MODELS
 
@@ -180,26 +177,7 @@ class HeatmapHead(BaseHead):
             ``self.decoder`` (N = 1 instance per top-down sample); plus, if ``output_heatmaps``, a
             ``PixelData`` per sample with ``heatmaps`` (K, H, W).
         """
-        if test_cfg is None:
-            test_cfg = {}
-        if test_cfg.get('flip_test', False):
-            if not (isinstance(feats, list) and len(feats) == 2):
-                raise ValueError('flip_test expects feats = [feats, flipped_feats], got '
-                                 f'{type(feats).__name__} of length {len(feats)}')
-            feats_orig, feats_flipped = feats
-            heatmaps_flipped = flip_heatmaps(
-                self.forward(feats_flipped),
-                flip_indices=batch_data_samples[0].metainfo['flip_indices'],
-                flip_mode=test_cfg.get('flip_mode', 'heatmap'),
-                shift_heatmap=test_cfg.get('shift_heatmap', False))
-            batch_heatmaps = (self.forward(feats_orig) + heatmaps_flipped) * 0.5
-        else:
-            batch_heatmaps = self.forward(feats)
-
-        preds = self.decode(batch_heatmaps)
-        if test_cfg.get('output_heatmaps', False):
-            return preds, [PixelData(heatmaps=heatmaps) for heatmaps in batch_heatmaps.detach()]
-        return preds
+        return predict_heatmaps(self.forward, self.decode, feats, batch_data_samples, test_cfg)
 
     def loss(self,
              feats: Tuple[Tensor, ...],
@@ -225,11 +203,7 @@ class HeatmapHead(BaseHead):
 
         losses = dict(loss_kpt=self.loss_module(pred_heatmaps, gt_heatmaps, keypoint_weights))
         if train_cfg.get('compute_acc', True):
-            _, avg_acc, _ = pose_pck_accuracy(
-                output=to_numpy(pred_heatmaps),
-                target=to_numpy(gt_heatmaps),
-                mask=to_numpy(keypoint_weights) > 0)
-            losses['acc_pose'] = torch.tensor(avg_acc, device=gt_heatmaps.device)
+            losses['acc_pose'] = heatmap_accuracy(pred_heatmaps, gt_heatmaps, keypoint_weights)
         return losses
 
     @staticmethod
