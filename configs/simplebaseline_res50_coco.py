@@ -1,0 +1,66 @@
+# SimpleBaseline ResNet-50, COCO 256x192 (Xiao, Wu, Wei, "Simple Baselines for Human Pose Estimation and
+# Tracking", ECCV 2018): ResNet-50 + three 4x4 stride-2 deconvolutions of 256 channels + a 1x1 conv to 17 heatmaps.
+# mmpose equivalent: body_2d_keypoint/topdown_heatmap/coco/td-hm_res50_8xb64-210e_coco-256x192.py
+# Target: mmpose reports COCO val2017 AP 0.718 (AP50 0.898, AP75 0.796, AR 0.774) with ImageNet-pretrained init
+# and the AP-56 person boxes.
+# UNVERIFIED here: COCO and pretrained weights cannot be downloaded on our machines; this config has only been
+# built, checked against mmpose's model (same state dict, same outputs) and trained on synthetic data (tests/).
+_base_ = ['./_base_/default_runtime.py', './_base_/coco_topdown.py']
+
+# 210 epochs, lr x0.1 at 170 and 200; checked on val every 10 epochs
+train_cfg = dict(max_epochs=210, val_interval=10)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-4))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),  # 500-iteration warm-up
+    dict(type='MultiStepLR', begin=0, end=210, milestones=[170, 200], gamma=0.1, by_epoch=True),
+]
+# lr 5e-4 is for 8 GPUs x 64 images = 512; `tools/train.py --auto-scale-lr` rescales it for other batch sizes
+auto_scale_lr = dict(base_batch_size=512)
+
+# One codec shared by GenerateTarget (encode) and the head (decode).
+# input 192x256 (w x h) -> 48x64 heatmaps (stride 4: ResNet's stride 32 / three x2 deconvs); sigma 2 heatmap pixels
+codec = dict(type='pose_plugins.MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
+
+model = dict(
+    type='TopdownPoseEstimator',
+    data_preprocessor=dict(
+        type='PoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],  # ImageNet RGB mean/std in 0-255
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
+    backbone=dict(
+        type='pose_plugins.ResNet',
+        depth=50,
+        # mmpose starts from torchvision's ImageNet weights ('torchvision://resnet50', a download that needs
+        # torchvision); with a local copy of that file (same parameter names; its fc.* keys are ignored):
+        # init_cfg=dict(type='Pretrained', checkpoint='path/to/resnet50-0676ba61.pth'),
+    ),
+    head=dict(
+        type='pose_plugins.HeatmapHead',
+        in_channels=2048,  # ResNet-50's last stage (512 * Bottleneck expansion 4)
+        out_channels=17,  # COCO keypoints
+        deconv_out_channels=(256, 256, 256),  # 8x6 -> 64x48
+        deconv_kernel_sizes=(4, 4, 4),
+        loss=dict(type='pose_plugins.KeypointMSELoss', use_target_weight=True),
+        decoder=codec),
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform'),  # scale 0.75-1.25 (x0.35), rotation +-40 deg (p 0.6)
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))  # 64 images per GPU (_base_), x 8 GPUs
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader

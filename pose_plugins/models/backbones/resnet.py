@@ -1,0 +1,258 @@
+"""ResNet backbone (the SimpleBaseline / CPN feature extractor).
+
+He, Zhang, Ren, Sun, "Deep Residual Learning for Image Recognition", CVPR 2016 (Table 1: ResNet-18/34/50/101/152),
+as used by Xiao, Wu, Wei, "Simple Baselines for Human Pose Estimation and Tracking", ECCV 2018 (Sec. 2: ResNet
++ three deconvolutions) and Chen et al., "Cascaded Pyramid Network for Multi-Person Pose Estimation", CVPR 2018
+(GlobalNet on the outputs of all four stages).
+
+The stride of a downsampling Bottleneck sits on its 3x3 conv (torchvision's layout, mmpose's ``style='pytorch'``).
+Parameter names equal torchvision's ``resnet*`` and mmpose's ``ResNet`` (``conv1``, ``bn1``, ``layer1.0.conv1``,
+``layer2.0.downsample.0`` / ``.1`` ...; no ``fc``), so ImageNet weights from torchvision (without ``fc.*``) and
+mmpose checkpoints load with ``strict=True`` and give the same features. Differences from mmpose's ``ResNet``:
+no ``style='caffe'``, ``deep_stem``, ``avg_down``, dilation or ``num_stages`` (none is used by its pose configs);
+``depth``, ``out_indices`` and ``frozen_stages`` are validated with errors naming the value; stages after the last
+of ``out_indices`` are built but not run (mmpose runs them and discards their output).
+"""
+import copy
+import importlib.util
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+import torch.nn as nn
+from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmpose.models.backbones.base_backbone import BaseBackbone
+from mmpose.utils.typing import OptConfigType, OptMultiConfig
+from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from pose_plugins.models.layers.basic_block import BasicBlock
+from pose_plugins.models.layers.bottleneck import Bottleneck
+from pose_plugins.models.layers.res_layer import ResBlockType, make_res_layer
+from pose_plugins.registry import MODELS
+
+__all__ = ['ResNet']
+
+NUM_STAGES = 4
+
+
+def _torchvision_models_available() -> bool:
+    """Whether a real ``torchvision.models`` can be imported (not pose_plugins' visualizer stand-in)."""
+    try:
+        return importlib.util.find_spec('torchvision.models') is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _is_count(value: object) -> bool:
+    """A positive int (bools excluded)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+@MODELS.register_module()
+class ResNet(BaseBackbone):
+    """ResNet: a stride-4 stem, then four stages of residual blocks, each halving the resolution but the first.
+
+    Stem: 7x7 stride-2 conv (``stem_channels``) -> norm -> ReLU -> 3x3 stride-2 max-pool. Stage ``i``
+    (``layer{i+1}``, i = 0..3) stacks ``arch_settings[depth]`` blocks of width ``base_channels * 2**i``; its first
+    block has stride 1 (i = 0) or 2 (i > 0) and a 1x1 conv + norm projection (``downsample``) where the shape
+    changes. ResNet-50 stage widths: 64/128/256/512, outputs 256/512/1024/2048 channels.
+
+    Note:
+        B images, C_in input channels, (H, W) input size, C_i = ``base_channels * 2**i * expansion`` output
+        channels of stage i (expansion 1 for depth 18/34, 4 for 50/101/152), H_i = ceil(H / 2**(i + 2)),
+        W_i = ceil(W / 2**(i + 2)) (each stride-2 layer rounds up).
+
+    Shapes:
+        x: (B, C_in, H, W)
+        output: tuple with one (B, C_i, H_i, W_i) per i in ``out_indices``, in stage order.
+        E.g. ``depth=50``, x (B, 3, 256, 192) -> ((B, 2048, 8, 6), ); ``out_indices=(0, 1, 2, 3)`` ->
+        (B, 256, 64, 48), (B, 512, 32, 24), (B, 1024, 16, 12), (B, 2048, 8, 6).
+
+    Args:
+        depth (int): 18, 34 (BasicBlock) or 50, 101, 152 (Bottleneck).
+        in_channels (int): Input image channels C_in. Default: 3.
+        stem_channels (int): Output channels of the stem conv. Default: 64.
+        base_channels (int): Width of the first stage's blocks (doubled per stage). Default: 64. Values other
+            than 64 do not match torchvision's / mmpose's published weights (for small tests and demos).
+        out_indices (Sequence[int]): Stages (0..3, distinct) whose outputs are returned, in stage order.
+            Default: ``(3, )``, the last stage (SimpleBaseline); CPN uses ``(0, 1, 2, 3)``. Stages after the
+            last one listed are built (checkpoints load) but not run, so their parameters get no gradient:
+            freeze them or use DDP's ``find_unused_parameters``.
+        frozen_stages (int): Stop gradients and set eval mode for the stem (>= 0) and stages
+            1..``frozen_stages`` (``layer1`` ...). -1 freezes nothing. Default: -1.
+        conv_cfg (dict, optional): mmcv conv config of every conv layer. Default: ``None`` (``nn.Conv2d``).
+        norm_cfg (dict, optional): mmcv norm config of every norm layer (stem, blocks, projections). Default:
+            ``dict(type='BN')``. Not modified.
+        norm_eval (bool): Keep every BatchNorm (and SyncBN ...) in eval mode, i.e. frozen running stats,
+            during training. Default: False.
+        with_cp (bool): Activation checkpointing in every residual block. Default: False.
+        zero_init_residual (bool): Zero the last norm of every residual block in :meth:`init_weights`, so each
+            block starts as the identity (Goyal et al. 2017); skipped when ``init_cfg`` loads a pretrained
+            checkpoint. Default: True, as mmpose.
+        init_cfg (dict or list[dict], optional): mmengine init config. To start from ImageNet weights use
+            ``dict(type='Pretrained', checkpoint=PATH)`` with a local copy of torchvision's weights
+            (``resnet50-0676ba61.pth``, ``resnet101-63fe2227.pth`` ...): their ``fc.*`` keys are reported as
+            unexpected and ignored. ``'torchvision://resnet50'`` needs torchvision and a download, neither of
+            which exists on our machines. Default: Kaiming-normal (fan_out, ReLU) convs, constant 1 norms.
+
+    Example:
+        >>> import torch
+        >>> from pose_plugins.models.backbones.resnet import ResNet
+        >>> model = ResNet(depth=18, out_indices=(0, 1, 2, 3)).eval()
+        >>> [tuple(f.shape) for f in model(torch.rand(1, 3, 64, 48))]
+        [(1, 64, 16, 12), (1, 128, 8, 6), (1, 256, 4, 3), (1, 512, 2, 2)]
+    """
+
+    #: depth -> (block, number of blocks per stage), He et al. 2016, Table 1.
+    arch_settings: ClassVar[dict[int, tuple[ResBlockType, tuple[int, int, int, int]]]] = {
+        18: (BasicBlock, (2, 2, 2, 2)),
+        34: (BasicBlock, (3, 4, 6, 3)),
+        50: (Bottleneck, (3, 4, 6, 3)),
+        101: (Bottleneck, (3, 4, 23, 3)),
+        152: (Bottleneck, (3, 8, 36, 3)),
+    }
+
+    def __init__(self,
+                 *,
+                 depth: int,
+                 in_channels: int = 3,
+                 stem_channels: int = 64,
+                 base_channels: int = 64,
+                 out_indices: Sequence[int] = (3, ),
+                 frozen_stages: int = -1,
+                 conv_cfg: OptConfigType = None,
+                 norm_cfg: OptConfigType = None,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 zero_init_residual: bool = True,
+                 init_cfg: OptMultiConfig = None) -> None:
+        if init_cfg is None:
+            init_cfg = [
+                dict(type='Kaiming', layer=['Conv2d'], mode='fan_out', nonlinearity='relu'),
+                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+            ]
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(depth, bool) or depth not in self.arch_settings:
+            raise ValueError(f'depth must be one of {sorted(self.arch_settings)}, got {depth!r}')
+        for name, value in (('in_channels', in_channels), ('stem_channels', stem_channels),
+                            ('base_channels', base_channels)):
+            if not _is_count(value):
+                raise ValueError(f'{name} must be a positive int, got {value!r}')
+        self.out_indices = self._check_out_indices(out_indices)
+        if isinstance(frozen_stages, bool) or not isinstance(frozen_stages, int) \
+                or not -1 <= frozen_stages <= NUM_STAGES:
+            raise ValueError(f'frozen_stages must be an int in [-1, {NUM_STAGES}], got {frozen_stages!r}')
+
+        norm_cfg = dict(type='BN') if norm_cfg is None else copy.deepcopy(norm_cfg)
+        self.depth = depth
+        self.conv_cfg = conv_cfg
+        self.norm_cfg = norm_cfg
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+        self.zero_init_residual = zero_init_residual
+        self.frozen_stages = frozen_stages
+        self.block, self.stage_blocks = self.arch_settings[depth]
+
+        # stem: 7x7/2 conv -> norm -> ReLU -> 3x3/2 max-pool: 1/4 resolution
+        self.conv1 = build_conv_layer(conv_cfg, in_channels, stem_channels, kernel_size=7, stride=2, padding=3,
+                                      bias=False)
+        self.norm1_name, norm1 = build_norm_layer(norm_cfg, stem_channels, postfix=1)
+        self.add_module(self.norm1_name, norm1)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+
+        stage_channels = []
+        channels = stem_channels
+        for i, num_blocks in enumerate(self.stage_blocks):
+            layer = make_res_layer(self.block, inplanes=channels, planes=base_channels * 2**i,
+                                   num_blocks=num_blocks, stride=1 if i == 0 else 2, norm_cfg=norm_cfg,
+                                   conv_cfg=conv_cfg, with_cp=with_cp)
+            self.add_module(f'layer{i + 1}', layer)
+            channels = base_channels * 2**i * self.block.expansion
+            stage_channels.append(channels)
+        #: Output channels of the four stages, and of the returned feature maps (``out_indices`` order).
+        self.stage_channels: tuple[int, ...] = tuple(stage_channels)
+        self.out_channels: tuple[int, ...] = tuple(stage_channels[i] for i in self.out_indices)
+
+        self._freeze_stages()
+
+    @staticmethod
+    def _check_out_indices(out_indices: Sequence[int]) -> tuple[int, ...]:
+        """Distinct stage indices in [0, 3], returned sorted (outputs come in stage order)."""
+        if isinstance(out_indices, int) or not isinstance(out_indices, Sequence) or not out_indices:
+            raise ValueError(f'out_indices must be a non-empty sequence of stage indices in [0, {NUM_STAGES - 1}], '
+                             f'got {out_indices!r}')
+        bad = [i for i in out_indices
+               if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < NUM_STAGES]
+        if bad:
+            raise ValueError(f'out_indices must hold stage indices in [0, {NUM_STAGES - 1}], got {bad[0]!r} in '
+                             f'out_indices={tuple(out_indices)!r}')
+        if len(set(out_indices)) != len(out_indices):
+            raise ValueError(f'out_indices has repeated stages: {tuple(out_indices)!r}')
+        return tuple(sorted(out_indices))
+
+    @property
+    def norm1(self) -> nn.Module:
+        """The stem's norm layer (``bn1`` for BN)."""
+        return getattr(self, self.norm1_name)
+
+    def _freeze_stages(self) -> None:
+        """Stop gradients and set eval mode for the stem and ``layer1`` .. ``layer{frozen_stages}``."""
+        if self.frozen_stages < 0:
+            return
+        frozen: list[nn.Module] = [self.conv1, self.norm1]
+        frozen += [getattr(self, f'layer{i}') for i in range(1, self.frozen_stages + 1)]
+        for module in frozen:
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def init_weights(self) -> None:
+        """Apply ``init_cfg`` (mmengine), then ``zero_init_residual`` unless a checkpoint was loaded.
+
+        Raises:
+            RuntimeError: a ``'torchvision://...'`` checkpoint is asked for but torchvision is not installed
+                (the message says how to use a local file instead).
+        """
+        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
+        pretrained = [cfg for cfg in cfgs if isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained']
+        for cfg in pretrained:
+            checkpoint = cfg.get('checkpoint')
+            if isinstance(checkpoint, str) and checkpoint.startswith('torchvision://') \
+                    and not _torchvision_models_available():
+                raise RuntimeError(
+                    f'init_cfg checkpoint {checkpoint!r} needs torchvision (not installed) and a download; save '
+                    "torchvision's ImageNet weights (e.g. resnet50-0676ba61.pth) locally and use "
+                    "init_cfg=dict(type='Pretrained', checkpoint='path/to/resnet50-0676ba61.pth')")
+        super().init_weights()
+        if self.zero_init_residual and not pretrained:
+            for module in self.modules():
+                if isinstance(module, (BasicBlock, Bottleneck)):
+                    module.zero_init_last()
+
+    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
+        """Extract features.
+
+        Args:
+            x (Tensor): Images (B, C_in, H, W).
+
+        Returns:
+            tuple[Tensor]: (B, C_i, H_i, W_i) for each i in ``out_indices``, in stage order.
+        """
+        x = self.maxpool(self.relu(self.norm1(self.conv1(x))))
+        outs = []
+        for i in range(self.out_indices[-1] + 1):  # later stages feed no output
+            x = getattr(self, f'layer{i + 1}')(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+    def train(self, mode: bool = True) -> 'ResNet':
+        """Set train/eval mode, then re-apply ``frozen_stages`` and ``norm_eval``."""
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
