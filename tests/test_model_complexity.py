@@ -1,4 +1,4 @@
-"""tools/model_complexity.py's counts: our HRNet configs equal mmpose's same models under the same counter."""
+"""tools/model_complexity.py's counts: our configs equal mmpose's same models under the same counter."""
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +15,7 @@ MMPOSE_CONFIGS = Path(__import__('mmpose').__file__).parent / '.mim' / 'configs'
 @pytest.mark.parametrize('ours, theirs', [
     ('hrnet_w32_coco.py', 'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'),
     ('hrnet_w48_coco.py', 'td-hm_hrnet-w48_8xb32-210e_coco-256x192.py'),
+    ('simplebaseline_res50_coco.py', 'td-hm_res50_8xb64-210e_coco-256x192.py'),
 ])
 def test_counts_equal_mmposes_model(ours, theirs):
     mine = model_complexity(Config.fromfile(str(REPO / 'configs' / ours)))
