@@ -1,4 +1,5 @@
 from .hrnet import HRNet
 from .resnet import ResNet
+from .stacked_hourglass import StackedHourglass
 
-__all__ = ['HRNet', 'ResNet']
+__all__ = ['HRNet', 'ResNet', 'StackedHourglass']

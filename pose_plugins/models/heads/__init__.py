@@ -1,3 +1,4 @@
 from .heatmap_head import HeatmapHead
+from .stacked_heatmap_head import StackedHeatmapHead
 
-__all__ = ['HeatmapHead']
+__all__ = ['HeatmapHead', 'StackedHeatmapHead']
