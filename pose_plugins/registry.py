@@ -7,15 +7,12 @@ with the scope prefix, e.g. ``type='pose_plugins.HRNet'``; an unscoped name stil
 """
 from mmengine.registry import Registry
 from mmpose.registry import KEYPOINT_CODECS as MMPOSE_KEYPOINT_CODECS
-from mmpose.registry import METRICS as MMPOSE_METRICS
 from mmpose.registry import MODELS as MMPOSE_MODELS
 
-__all__ = ['MODELS', 'KEYPOINT_CODECS', 'METRICS']
+__all__ = ['MODELS', 'KEYPOINT_CODECS']
 
 MODELS = Registry(
     'model', parent=MMPOSE_MODELS, scope='pose_plugins', locations=['pose_plugins.models'])
 KEYPOINT_CODECS = Registry(
     'KEYPOINT_CODECS', parent=MMPOSE_KEYPOINT_CODECS, scope='pose_plugins',
     locations=['pose_plugins.codecs'])
-METRICS = Registry(
-    'metric', parent=MMPOSE_METRICS, scope='pose_plugins', locations=['pose_plugins.evaluation'])
