@@ -1,4 +1,5 @@
 """Keypoint codecs, registered in :data:`pose_plugins.registry.KEYPOINT_CODECS`."""
+from .blur_heatmap import CPNBlurHeatmap
 from .msra_heatmap import MSRAHeatmap
 
-__all__ = ['MSRAHeatmap']
+__all__ = ['CPNBlurHeatmap', 'MSRAHeatmap']

@@ -2,13 +2,16 @@
 from .basic_block import BasicBlock
 from .bottleneck import Bottleneck
 from .deconv_stack import DeconvStack
+from .global_net import GlobalNet
 from .hourglass_module import HourglassModule
 from .hourglass_residual import HourglassResidual
 from .hr_module import HRModule
+from .refine_bottleneck import RefineBottleneck
+from .refine_net import RefineNet
 from .res_layer import make_res_layer
 from .residual_block import ResidualBlock
 
 __all__ = [
-    'BasicBlock', 'Bottleneck', 'DeconvStack', 'HRModule', 'HourglassModule', 'HourglassResidual', 'ResidualBlock',
-    'make_res_layer'
+    'BasicBlock', 'Bottleneck', 'DeconvStack', 'GlobalNet', 'HRModule', 'HourglassModule', 'HourglassResidual',
+    'RefineBottleneck', 'RefineNet', 'ResidualBlock', 'make_res_layer'
 ]

@@ -1,0 +1,369 @@
+"""The CPN / "Megvii" heatmap codec: blurred one-hot targets (one per kernel size), second-maximum decoding.
+
+Chen et al., "Cascaded Pyramid Network for Multi-Person Pose Estimation", CVPR 2018
+(https://arxiv.org/abs/1711.07319), as implemented in the authors' tf-cpn (``dataset.py`` ``joints_heatmap_gen``
+and ``mptest.py``): each keypoint sets a 1 at the heatmap pixel that contains it, the map is blurred with
+``cv2.GaussianBlur(map, (k, k), 0)`` and divided by its maximum. GlobalNet's pyramid levels are supervised with
+kernels 15, 11, 9, 7 (coarsest level first) and RefineNet with the sharpest one (7) at 64x48 heatmaps.
+"""
+import math
+from numbers import Integral
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmpose.codecs.base import BaseKeypointCodec
+from torch import Tensor
+
+from pose_plugins.registry import KEYPOINT_CODECS
+from .msra_heatmap import _check_size
+from .utils.gaussian import _initial_weights_and_mask
+from .utils.heatmap_decode import dark_blur_kernel
+
+__all__ = [
+    'CPNBlurHeatmap', 'blurred_one_hot_profiles', 'generate_blurred_one_hot_heatmaps', 'gaussian_blur_zero_pad',
+    'decode_second_maximum'
+]
+
+
+def _check_kernel_size(name: str, value: object) -> int:
+    """``value`` as an odd int >= 1, or a ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < 1 or value % 2 != 1:
+        raise ValueError(f'{name} must be an odd int >= 1 (an OpenCV Gaussian kernel size), got {value!r}')
+    return int(value)
+
+
+def _reflect101(index: np.ndarray, length: int) -> np.ndarray:
+    """Map (possibly out-of-range) indices into ``[0, length)`` as OpenCV's ``BORDER_REFLECT_101``
+    (``gfedcb|abcdefgh|gfedcba``), repeated as often as needed (``cv2.borderInterpolate``)."""
+    if length == 1:
+        return np.zeros_like(index)
+    period = 2 * (length - 1)
+    folded = np.mod(index, period)
+    return np.where(folded < length, folded, period - folded)
+
+
+def blurred_one_hot_profiles(positions: np.ndarray, length: int, kernel: np.ndarray) -> np.ndarray:
+    """1-D ``cv2`` filtering of one-hot vectors, in closed form: ``out[m, i] = sum_j kernel[j] *
+    [reflect101(i + j - r) == positions[m]]`` with ``r = len(kernel) // 2``.
+
+    This is exactly what OpenCV's separable filter computes for a one-hot row or column under its default border
+    (``BORDER_REFLECT_101``): away from the borders ``out[m, i] = kernel[i - positions[m] + r]``; within ``r`` of
+    a border the mirrored taps add up.
+
+    Note:
+        M one-hot vectors, n = ``length``, k = ``len(kernel)`` (odd).
+
+    Args:
+        positions (np.ndarray): Integer position of each vector's 1, in ``[0, length)``, (M, ).
+        length (int): Vector length n.
+        kernel (np.ndarray): Symmetric float32 filter taps, (k, ).
+
+    Returns:
+        np.ndarray: float32, (M, n).
+    """
+    radius = len(kernel) // 2
+    sources = _reflect101(np.arange(length)[:, None] + np.arange(len(kernel))[None, :] - radius, length)  # (n, k)
+    hits = sources[None] == np.asarray(positions)[:, None, None]  # (M, n, k)
+    return np.where(hits, kernel, np.float32(0)).sum(axis=-1, dtype=np.float32)
+
+
+def generate_blurred_one_hot_heatmaps(*, heatmap_size: Tuple[int, int], keypoints: np.ndarray,
+                                      keypoints_visible: np.ndarray,
+                                      kernel_sizes: Sequence[int]) -> Tuple[np.ndarray, np.ndarray]:
+    """Render tf-cpn's targets for N instances and every kernel size at once (no loop over keypoints).
+
+    Each labelled keypoint (visibility >= 0.5) lights the pixel ``(floor(x), floor(y))`` that contains it; the
+    one-hot map is blurred as ``cv2.GaussianBlur(map, (k, k), 0)`` (OpenCV's own kernel taps, so the fixed
+    tables OpenCV uses for k <= 7 are reproduced too, and its ``BORDER_REFLECT_101`` border) and divided by its
+    maximum (peak 1). The blur of a one-hot map is separable, so it is the outer product of two 1-D profiles
+    (:func:`blurred_one_hot_profiles`). Keypoints whose pixel lies outside the map (or with a non-finite
+    coordinate) are not drawn and get weight 0; the others keep their visibility as weight. Instances are
+    combined with an element-wise maximum.
+
+    Note:
+        - N: number of instances
+        - K: number of keypoints
+        - L: number of kernel sizes (levels)
+        - [W, H]: ``heatmap_size``
+
+    Args:
+        heatmap_size (Tuple[int, int]): Heatmap size [W, H].
+        keypoints (np.ndarray): Keypoint coordinates in heatmap pixels, (N, K, 2).
+        keypoints_visible (np.ndarray): Keypoint visibilities, (N, K).
+        kernel_sizes (Sequence[int]): L odd kernel sizes.
+
+    Returns:
+        Tuple[np.ndarray, np.ndarray]:
+        - heatmaps (np.ndarray): float32, (L, K, H, W).
+        - keypoint_weights (np.ndarray): float32, (N, K).
+    """
+    W, H = heatmap_size
+    N, K, _ = keypoints.shape
+    finite = np.isfinite(keypoints).all(axis=-1)  # (N, K)
+    pixel = np.floor(np.where(finite[..., None], keypoints, -1)).astype(np.int64)  # (N, K, 2)
+    outside = (pixel[..., 0] < 0) | (pixel[..., 0] >= W) | (pixel[..., 1] < 0) | (pixel[..., 1] >= H) | ~finite
+    keypoint_weights, draw = _initial_weights_and_mask(keypoints_visible, outside)
+
+    heatmaps = np.zeros((len(kernel_sizes), N, K, H, W), dtype=np.float32)
+    drawn = pixel[draw]  # (M, 2)
+    for level, kernel_size in enumerate(kernel_sizes):  # a few levels; every keypoint at once in each
+        kernel = dark_blur_kernel(kernel_size)  # cv2.getGaussianKernel(k, 0), float32
+        rows = blurred_one_hot_profiles(drawn[:, 1], H, kernel)  # (M, H)
+        cols = blurred_one_hot_profiles(drawn[:, 0], W, kernel)  # (M, W)
+        blurred = rows[:, :, None] * cols[:, None, :]  # (M, H, W), float32 products as OpenCV's
+        heatmaps[level][draw] = blurred / blurred.max(axis=(1, 2), keepdims=True)
+    return heatmaps.max(axis=1, initial=0.0), keypoint_weights
+
+
+def gaussian_blur_zero_pad(heatmaps: Tensor, kernel_size: int) -> Tensor:
+    """Separable Gaussian blur (OpenCV's ``getGaussianKernel(kernel_size, 0)`` taps) with zero padding.
+
+    Equals tf-cpn's test-time blur (zero-pad the map, ``cv2.GaussianBlur``, crop) up to float32 rounding.
+
+    Note:
+        B batch, K keypoints, H, W heatmap size.
+
+    Args:
+        heatmaps (Tensor): (B, K, H, W).
+        kernel_size (int): Odd kernel size.
+
+    Returns:
+        Tensor: (B, K, H, W), same dtype and device.
+    """
+    K = heatmaps.shape[1]
+    pad = kernel_size // 2
+    kernel = torch.as_tensor(dark_blur_kernel(kernel_size), device=heatmaps.device).to(heatmaps.dtype)
+    blurred = F.conv2d(heatmaps, kernel.view(1, 1, 1, -1).expand(K, 1, 1, kernel_size), padding=(0, pad), groups=K)
+    return F.conv2d(blurred, kernel.view(1, 1, -1, 1).expand(K, 1, kernel_size, 1), padding=(pad, 0), groups=K)
+
+
+@torch.no_grad()
+def decode_second_maximum(heatmaps: Tensor, *, blur_kernel_size: int, delta: float = 0.25) -> Tuple[Tensor, Tensor]:
+    """tf-cpn's decoding, batched: blur, take the maximum, move ``delta`` pixels toward the second maximum.
+
+    Per map: ``m`` = argmax of the blurred map, ``s`` = argmax of the blurred map without ``m`` (first in
+    row-major order on ties), keypoint ``m + delta * (s - m) / |s - m|`` (``m`` when ``s == m``, a 1x1 map);
+    score = the *raw* map's value at ``m`` (tf-cpn reads the raw map at the rounded keypoint, which is ``m``).
+
+    Note:
+        B batch, K keypoints, H, W heatmap size.
+
+    Args:
+        heatmaps (Tensor): (B, K, H, W). Not modified.
+        blur_kernel_size (int): Odd size of the zero-padded Gaussian blur (tf-cpn: 21 at 64x48).
+        delta (float): Length of the shift toward the second maximum, in heatmap pixels. Default: 0.25.
+
+    Returns:
+        Tuple[Tensor, Tensor]:
+        - keypoints (Tensor): float32 ``(x, y)`` in heatmap pixels (pixel indices, not yet centred), (B, K, 2).
+        - scores (Tensor): (B, K), dtype of ``heatmaps``.
+    """
+    heatmaps = heatmaps.detach()
+    B, K, H, W = heatmaps.shape
+    flat = gaussian_blur_zero_pad(heatmaps, blur_kernel_size).reshape(B, K, H * W)
+    first = flat.argmax(dim=-1)  # (B, K), the first maximum on ties (as np.argmax)
+    second = flat.scatter(-1, first[..., None], -math.inf).argmax(dim=-1)  # (B, K); = first when H * W == 1
+
+    def xy(index: Tensor) -> Tensor:
+        return torch.stack((index % W, torch.div(index, W, rounding_mode='floor')), dim=-1).float()
+
+    peak, towards = xy(first), xy(second) - xy(first)  # (B, K, 2)
+    length = towards.norm(dim=-1, keepdim=True)
+    shift = torch.where(length > 1e-3, delta * towards / length.clamp(min=1e-3), torch.zeros_like(towards))
+    keypoints = peak + shift  # inside the map: both maxima are (tf-cpn clips, as its maxima may be in the pad)
+    scores = torch.gather(heatmaps.reshape(B, K, H * W), 2, first[..., None])[..., 0]
+    return keypoints, scores
+
+
+@KEYPOINT_CODECS.register_module()
+class CPNBlurHeatmap(BaseKeypointCodec):
+    """Keypoints <-> CPN's blurred one-hot heatmaps, one heatmap level per Gaussian kernel size.
+
+    **Encoding** (tf-cpn ``joints_heatmap_gen``, vectorized, see :func:`generate_blurred_one_hot_heatmaps`): the
+    keypoint, divided by the stride ``input_size / heatmap_size``, lights the heatmap pixel that contains it
+    (``floor``, as tf-cpn's ``int()`` of a non-negative coordinate); the one-hot map is blurred exactly as
+    ``cv2.GaussianBlur(map, (k, k), 0)`` (OpenCV's taps and ``BORDER_REFLECT_101`` border) and divided by its
+    maximum, so the peak is 1. One map per kernel size in ``kernel_sizes``: CPN supervises GlobalNet's pyramid
+    levels with kernels 15, 11, 9, 7 (coarsest level first) and RefineNet with the last (sharpest) one.
+
+    **Decoding** (tf-cpn ``mptest.py``, see :func:`decode_second_maximum`): blur each map with a zero-padded
+    ``blur_kernel_size`` Gaussian, take its maximum, move a quarter pixel toward the second maximum (unit
+    vector), and map the pixel centre to the input: ``(x + 0.5) * stride`` (tf-cpn: ``x * 4 + 2``). The score
+    is the raw map's value at the maximum. Encoding then decoding returns the keypoint's pixel (error at most
+    0.75 stride per axis) except within a few pixels of a border, where the zero-padded blur of a map cut (and
+    reflected) by the border can move the maximum inward, as in tf-cpn.
+
+    **Multi-level targets.** With a sequence ``kernel_sizes`` (L levels), :meth:`encode` returns *lists* of L
+    arrays, which mmpose's ``GenerateTarget(encoder=codec)`` stores and ``PackPoseInputs`` packs as multi-level
+    data (``gt_fields``: ``MultilevelPixelData`` with L ``heatmaps`` levels; ``keypoint_weights``: (L, N, K)) --
+    exactly what ``GenerateTarget(encoder=[...], multilevel=True)`` produces from L single-level encoders, as
+    mmpose's MSPN configs use :class:`mmpose.codecs.MegviiHeatmap`. With an int ``kernel_sizes`` the codec is
+    single-level (arrays, like ``MegviiHeatmap``) and can itself be one of the encoders of
+    ``GenerateTarget(multilevel=True)``. One config dict therefore serves both the target generation and the
+    head's decoder. (mmpose 1.3.2's ``GenerateTarget(use_dataset_keypoint_weights=True)`` silently leaves list
+    weights unscaled, for our multi-level codec as for its own multilevel encoders.)
+
+    **Compared with mmpose's MegviiHeatmap** (the same tf-cpn idea, one level per encoder):
+
+    - ``MegviiHeatmap`` peaks at 255 (tf-cpn's scale) and divides by the blurred value *at the keypoint pixel*;
+      tf-cpn and we divide by the map's maximum (peak 1). The two agree (``255 * ours``, to float32 rounding)
+      wherever the keypoint pixel is the maximum, i.e. everywhere but within a few pixels of a border, where the
+      mirrored taps of ``BORDER_REFLECT_101`` can make a pixel nearer the border the maximum (for kernel 7 at
+      1 pixel from the border, for kernel 15 up to 3 pixels); there MegviiHeatmap's map exceeds 255 and equals
+      ``255 * ours / ours[keypoint pixel]`` (tested).
+    - It truncates ``keypoint / stride`` toward zero, so ``-stride < coordinate < 0`` lands on pixel 0 with its
+      weight kept; we floor (tf-cpn skips negative coordinates), so it is outside: not drawn, weight 0.
+    - It decodes with a blur of its encoding kernel, the argmax, a quarter-pixel step along x and y toward the
+      higher neighbour (SimpleBaseline's rule) and a half-pixel centring applied only when ``1 < x < W - 1``
+      and ``1 < y < H - 1``; scores are ``max / 255 + 0.5``. We follow tf-cpn: the step is toward the second
+      maximum, the centring always applies, scores are the raw value at the maximum (no ``+ 0.5``). Where the
+      second maximum is an axis neighbour and the two neighbours across are equal, both give the same keypoint
+      (tested).
+    - It asserts one instance; we accept N >= 1 (combined by an element-wise maximum) and always return float32
+      weights.
+
+    Other differences from tf-cpn: tf-cpn multiplies the targets by 255 and adds 0.5 to the scores (see above);
+    at test time it blurs a 10-pixel zero-padded map and may find the maximum inside the padding (then clipped);
+    we search the map only.
+
+    Note:
+        - N: number of instances (1 in top-down)
+        - K: number of keypoints
+        - L: number of levels, ``len(kernel_sizes)`` (multi-level codec)
+        - B: batch size (:meth:`batch_decode`)
+        - [w, h]: ``input_size``; [W, H]: ``heatmap_size``
+
+    Encoded:
+        - heatmaps: float32 (K, H, W), or a list of L of them (multi-level), level ``l`` blurred with
+          ``kernel_sizes[l]``
+        - keypoint_weights: float32 (N, K), or a list of L equal ones (multi-level)
+
+    Args:
+        input_size (Tuple[int, int]): Input image size [w, h].
+        heatmap_size (Tuple[int, int]): Heatmap size [W, H].
+        kernel_sizes (int | Sequence[int]): Odd Gaussian kernel size(s) of the targets: an int gives a
+            single-level codec, a sequence an L-level one (CPN at 64x48: ``(15, 11, 9, 7)``).
+        blur_kernel_size (int): Odd kernel size of the decoding blur (tf-cpn: 21 at 64x48). Default: 21.
+    """
+
+    label_mapping_table = dict(keypoint_weights='keypoint_weights')
+    field_mapping_table = dict(heatmaps='heatmaps')
+    instance_mapping_table = dict()
+
+    def __init__(self,
+                 *,
+                 input_size: Tuple[int, int],
+                 heatmap_size: Tuple[int, int],
+                 kernel_sizes: Union[int, Sequence[int]],
+                 blur_kernel_size: int = 21) -> None:
+        super().__init__()
+        self.input_size = _check_size('input_size', input_size)
+        self.heatmap_size = _check_size('heatmap_size', heatmap_size)
+        self.multilevel = not isinstance(kernel_sizes, (Integral, np.integer))
+        if self.multilevel:
+            if isinstance(kernel_sizes, (str, bytes)) or not isinstance(kernel_sizes, Sequence) or not kernel_sizes:
+                raise ValueError(f'kernel_sizes must be an odd int or a non-empty sequence of odd ints, got '
+                                 f'{kernel_sizes!r}')
+            self.kernel_sizes = tuple(_check_kernel_size(f'kernel_sizes[{i}]', k) for i, k in enumerate(kernel_sizes))
+        else:
+            self.kernel_sizes = (_check_kernel_size('kernel_sizes', kernel_sizes), )
+        self.blur_kernel_size = _check_kernel_size('blur_kernel_size', blur_kernel_size)
+        # Stride of the heatmap in input pixels, [w / W, h / H], float32 as in mmpose.
+        self.scale_factor = (np.array(self.input_size) / np.array(self.heatmap_size)).astype(np.float32)
+
+    @property
+    def num_levels(self) -> int:
+        """Number of heatmap levels L (1 for a single-level codec)."""
+        return len(self.kernel_sizes)
+
+    @property
+    def support_batch_decoding(self) -> bool:
+        """False: mmpose's heads expect ``batch_decode`` to return per-sample numpy lists, ours returns tensors."""
+        return False
+
+    def encode(self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None) -> dict:
+        """Render the target heatmaps and keypoint weights.
+
+        Args:
+            keypoints (np.ndarray): Keypoint coordinates in input-image pixels, (N, K, 2).
+            keypoints_visible (np.ndarray, optional): Visibilities, (N, K); ``None`` means all visible.
+
+        Returns:
+            dict:
+            - heatmaps: float32 (K, H, W); multi-level: a list of L of them, one per kernel size.
+            - keypoint_weights: float32 (N, K); multi-level: a list of L (equal) of them.
+        """
+        keypoints = np.asarray(keypoints)
+        if keypoints.ndim != 3 or keypoints.shape[-1] != 2 or not np.issubdtype(keypoints.dtype, np.number):
+            raise ValueError(f'keypoints must be a numeric array of shape (N, K, 2), got shape {keypoints.shape} '
+                             f'and dtype {keypoints.dtype}')
+        if keypoints_visible is None:
+            keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
+        keypoints_visible = np.asarray(keypoints_visible)
+        if keypoints_visible.shape != keypoints.shape[:2] or not np.isfinite(keypoints_visible).all():
+            raise ValueError(f'keypoints_visible must be finite with shape (N, K) = {keypoints.shape[:2]} to '
+                             f'match keypoints, got shape {keypoints_visible.shape}')
+        labelled = keypoints_visible >= 0.5
+        if not np.isfinite(keypoints[labelled]).all():
+            raise ValueError('keypoints must be finite where keypoints_visible >= 0.5, got non-finite '
+                             'coordinates at (instance, keypoint) '
+                             f'{np.argwhere(labelled & ~np.isfinite(keypoints).all(-1)).tolist()}')
+
+        heatmaps, keypoint_weights = generate_blurred_one_hot_heatmaps(
+            heatmap_size=self.heatmap_size,
+            keypoints=keypoints / self.scale_factor,
+            keypoints_visible=keypoints_visible,
+            kernel_sizes=self.kernel_sizes)
+        if not self.multilevel:
+            return dict(heatmaps=heatmaps[0], keypoint_weights=keypoint_weights)
+        return dict(heatmaps=list(heatmaps), keypoint_weights=[keypoint_weights.copy() for _ in heatmaps])
+
+    def decode(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Keypoints of one sample, in input-image pixels.
+
+        Args:
+            encoded (np.ndarray): Heatmaps, (K, H, W) (a head's RefineNet output for one sample).
+
+        Returns:
+            Tuple[np.ndarray, np.ndarray]:
+            - keypoints (np.ndarray): float32, (1, K, 2).
+            - scores (np.ndarray): (1, K).
+        """
+        if not isinstance(encoded, np.ndarray):
+            raise TypeError(f'encoded must be a numpy array of heatmaps (K, H, W), got {type(encoded).__name__}')
+        self._check_heatmaps_shape('encoded', tuple(encoded.shape), 3)
+        heatmaps = torch.from_numpy(np.ascontiguousarray(encoded, dtype=np.float32))[None]
+        keypoints, scores = self.batch_decode(heatmaps)
+        return keypoints.numpy(), scores.numpy()
+
+    def batch_decode(self, heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
+        """Keypoints of a batch, in input-image pixels, on the heatmaps' device, loop-free.
+
+        Per sample equal to :meth:`decode`.
+
+        Args:
+            heatmaps (Tensor): (B, K, H, W).
+
+        Returns:
+            Tuple[Tensor, Tensor]:
+            - keypoints (Tensor): float32, (B, K, 2).
+            - scores (Tensor): (B, K).
+        """
+        if not isinstance(heatmaps, Tensor):
+            raise TypeError(f'heatmaps must be a torch.Tensor (B, K, H, W), got {type(heatmaps).__name__}')
+        self._check_heatmaps_shape('heatmaps', tuple(heatmaps.shape), 4)
+        if not heatmaps.is_floating_point():
+            heatmaps = heatmaps.float()
+        keypoints, scores = decode_second_maximum(heatmaps, blur_kernel_size=self.blur_kernel_size)
+        stride = torch.from_numpy(self.scale_factor).to(keypoints.device)
+        return (keypoints + 0.5) * stride, scores
+
+    def _check_heatmaps_shape(self, name: str, shape: Tuple[int, ...], ndim: int) -> None:
+        """Raise a ValueError naming ``name`` unless ``shape`` has ``ndim`` dims and ends with (H, W)."""
+        W, H = self.heatmap_size
+        layout = '(K, H, W)' if ndim == 3 else '(B, K, H, W)'
+        if len(shape) != ndim or shape[-2:] != (H, W):
+            raise ValueError(f'{name} must have shape {layout} with (H, W) = {(H, W)} from heatmap_size '
+                             f'{self.heatmap_size}, got {shape}')
