@@ -6,13 +6,19 @@ every user config). Child registries keep both: configs keep ``default_scope='mm
 with the scope prefix, e.g. ``type='pose_plugins.HRNet'``; an unscoped name still means mmpose's class.
 """
 from mmengine.registry import Registry
+from mmpose.registry import DATASETS as MMPOSE_DATASETS
 from mmpose.registry import KEYPOINT_CODECS as MMPOSE_KEYPOINT_CODECS
+from mmpose.registry import METRICS as MMPOSE_METRICS
 from mmpose.registry import MODELS as MMPOSE_MODELS
 
-__all__ = ['MODELS', 'KEYPOINT_CODECS']
+__all__ = ['MODELS', 'KEYPOINT_CODECS', 'DATASETS', 'METRICS']
 
 MODELS = Registry(
     'model', parent=MMPOSE_MODELS, scope='pose_plugins', locations=['pose_plugins.models'])
 KEYPOINT_CODECS = Registry(
     'KEYPOINT_CODECS', parent=MMPOSE_KEYPOINT_CODECS, scope='pose_plugins',
     locations=['pose_plugins.codecs'])
+DATASETS = Registry(
+    'dataset', parent=MMPOSE_DATASETS, scope='pose_plugins', locations=['pose_plugins.datasets'])
+METRICS = Registry(
+    'metric', parent=MMPOSE_METRICS, scope='pose_plugins', locations=['pose_plugins.evaluation'])

@@ -1,0 +1,3 @@
+"""Metrics registered in :data:`pose_plugins.registry.METRICS`."""
+
+__all__: list = []
