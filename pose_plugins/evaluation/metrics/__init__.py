@@ -1,3 +1,4 @@
 """Metrics registered in :data:`pose_plugins.registry.METRICS`."""
+from .root_relative_mpjpe import RootRelativeMPJPE
 
-__all__: list = []
+__all__ = ['RootRelativeMPJPE']
