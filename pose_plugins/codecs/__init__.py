@@ -1,5 +1,6 @@
 """Keypoint codecs, registered in :data:`pose_plugins.registry.KEYPOINT_CODECS`."""
 from .blur_heatmap import CPNBlurHeatmap
+from .integral_regression_label import IntegralRegressionLabel
 from .msra_heatmap import MSRAHeatmap
 
-__all__ = ['CPNBlurHeatmap', 'MSRAHeatmap']
+__all__ = ['CPNBlurHeatmap', 'IntegralRegressionLabel', 'MSRAHeatmap']

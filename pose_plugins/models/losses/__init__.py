@@ -1,4 +1,5 @@
+from .coordinate_l1_loss import CoordinateL1Loss
 from .keypoint_mse_loss import KeypointMSELoss
 from .keypoint_ohkm_mse_loss import KeypointOHKMMSELoss
 
-__all__ = ['KeypointMSELoss', 'KeypointOHKMMSELoss']
+__all__ = ['CoordinateL1Loss', 'KeypointMSELoss', 'KeypointOHKMMSELoss']

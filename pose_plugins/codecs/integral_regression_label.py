@@ -1,0 +1,177 @@
+"""Normalised coordinate labels (2D or root-relative 3D) for integral (soft-argmax) regression."""
+from numbers import Real
+from typing import Optional, Tuple
+
+import numpy as np
+from mmpose.codecs.base import BaseKeypointCodec
+
+from pose_plugins.registry import KEYPOINT_CODECS
+from .msra_heatmap import MSRAHeatmap, _check_size
+
+__all__ = ['IntegralRegressionLabel']
+
+
+@KEYPOINT_CODECS.register_module()
+class IntegralRegressionLabel(BaseKeypointCodec):
+    """Keypoints <-> normalised coordinates, plus optional normalised Gaussian heatmaps for an auxiliary loss.
+
+    2D (``bbox_3d_shape=None``): the label of a keypoint at input pixel ``(x, y)`` is ``(x / w, y / h)``, the
+    coordinate a soft-argmax over a ``W x H`` map of stride ``w / W`` returns for it (see
+    :class:`~pose_plugins.models.layers.SoftArgmax`). Its weight is 1 if it is labelled (visibility > 0.5) and
+    inside the input (``0 <= x <= w - 1``, ``0 <= y <= h - 1``), else 0. The heatmaps are
+    :class:`~pose_plugins.codecs.MSRAHeatmap`'s, each divided by its sum (the target of mmpose's IPR/DSNT
+    auxiliary heatmap losses). Same numbers as ``mmpose.codecs.IntegralRegressionLabel`` (mmpose 1.3.2) on the
+    same inputs (a test compares them in-process).
+
+    3D (``bbox_3d_shape`` given; 3DMPPE PoseNet, Moon et al., ICCV 2019, https://arxiv.org/abs/1907.11346):
+    keypoints carry a third column, the depth relative to the person's root in millimetres (what
+    :class:`~pose_plugins.datasets.CocoKeypoint3DDataset` provides). 3DMPPE maps root-relative depth
+    ``z in [-bbox_3d_shape / 2, bbox_3d_shape / 2)`` to its ``D`` depth bins as ``(z / (bbox_3d_shape / 2) + 1) *
+    D / 2``; divided by ``D`` that is the normalised label ``z / bbox_3d_shape + 1/2`` in [0, 1), the soft-argmax's
+    z coordinate. A keypoint's depth weight (``keypoint_depth_weights``) is its 2D weight times 1 if its depth is
+    known (finite) and inside that range, else 0; keypoints given without a third column (2D-only data mixed into
+    3D training, as 3DMPPE mixes MPII and COCO) get label 1/2 and depth weight 0, so only their x and y are
+    learned.
+
+    Decoding multiplies by ``(w, h)`` (and maps z back to millimetres); scores are 1, as mmpose's.
+
+    Integral regression: Sun et al., "Integral Human Pose Regression", ECCV 2018 (https://arxiv.org/abs/1711.08229);
+    auxiliary heatmap targets: Nibali et al., "Numerical Coordinate Regression with Convolutional Neural
+    Networks" (DSNT), 2018 (https://arxiv.org/abs/1801.07372).
+
+    Note:
+        - N: number of instances (1 in top-down)
+        - K: number of keypoints
+        - D: 2 (2D) or 3 (3D) coordinates
+        - [w, h]: ``input_size``; [W, H]: ``heatmap_size``
+
+    Encoded:
+        - keypoint_labels (np.ndarray): float32, (N, K, D)
+        - keypoint_weights (np.ndarray): float32, (N, K)
+        - keypoint_depth_weights (np.ndarray): float32, (N, K); 3D only
+        - heatmaps (np.ndarray): float32, (K, H, W), each summing to 1 (0 where nothing is drawn); only with
+          ``with_heatmaps=True``
+
+    Args:
+        input_size (Tuple[int, int]): Input image size [w, h].
+        heatmap_size (Tuple[int, int]): Heatmap size [W, H] of the auxiliary heatmaps (the head's soft-argmax
+            map size).
+        sigma (float): Gaussian sigma of the auxiliary heatmaps, in heatmap pixels. Defaults to 2.0.
+        unbiased (bool): DARK encoding of the auxiliary heatmaps (see ``MSRAHeatmap``). Defaults to False.
+        blur_kernel_size (int): DARK modulation kernel size (see ``MSRAHeatmap``). Defaults to 11.
+        normalize (bool): Divide each auxiliary heatmap by its sum. Defaults to True.
+        with_heatmaps (bool): Encode the auxiliary heatmaps; turn off when the head has no heatmap loss, to
+            save their cost in the data pipeline. Defaults to True.
+        bbox_3d_shape (float, optional): Extent in millimetres of the root-relative depth range (3DMPPE's
+            ``bbox_3d_shape[0]``, 2000 there). ``None`` means 2D. Defaults to None.
+    """
+
+    field_mapping_table = dict(heatmaps='heatmaps')
+    instance_mapping_table = dict()
+
+    def __init__(self,
+                 *,
+                 input_size: Tuple[int, int],
+                 heatmap_size: Tuple[int, int],
+                 sigma: float = 2.0,
+                 unbiased: bool = False,
+                 blur_kernel_size: int = 11,
+                 normalize: bool = True,
+                 with_heatmaps: bool = True,
+                 bbox_3d_shape: Optional[float] = None) -> None:
+        super().__init__()
+        self.input_size = _check_size('input_size', input_size)
+        self.heatmap_size = _check_size('heatmap_size', heatmap_size)
+        if bbox_3d_shape is not None and (not isinstance(bbox_3d_shape, Real) or isinstance(bbox_3d_shape, bool)
+                                          or not bbox_3d_shape > 0):
+            raise ValueError(f'IntegralRegressionLabel: bbox_3d_shape must be a positive depth extent in mm '
+                             f'(e.g. 2000.0) or None for 2D, got {bbox_3d_shape!r}')
+        self.bbox_3d_shape = None if bbox_3d_shape is None else float(bbox_3d_shape)
+        self.normalize = normalize
+        self.with_heatmaps = with_heatmaps
+        self.heatmap_codec = MSRAHeatmap(
+            input_size=input_size, heatmap_size=heatmap_size, sigma=sigma, unbiased=unbiased,
+            blur_kernel_size=blur_kernel_size)
+        # Instance attributes: what mmpose's GenerateTarget / PackPoseInputs move into the data sample.
+        self.label_mapping_table = dict(keypoint_labels='keypoint_labels', keypoint_weights='keypoint_weights')
+        if self.is_3d:
+            self.label_mapping_table['keypoint_depth_weights'] = 'keypoint_depth_weights'
+        self.field_mapping_table = dict(heatmaps='heatmaps') if with_heatmaps else dict()
+
+    @property
+    def is_3d(self) -> bool:
+        """Whether the labels have a depth column (``bbox_3d_shape`` is set)."""
+        return self.bbox_3d_shape is not None
+
+    def encode(self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None) -> dict:
+        """Encode keypoints in input-image pixels (and root-relative mm) to normalised labels.
+
+        Args:
+            keypoints (np.ndarray): (N, K, 2), or (N, K, 3) with root-relative depth in mm (3D; NaN = unknown).
+            keypoints_visible (np.ndarray, optional): (N, K) visibility; ``None`` means all visible.
+
+        Returns:
+            dict: The encoded fields listed in the class docstring.
+        """
+        keypoints = np.asarray(keypoints)
+        if keypoints.ndim != 3 or keypoints.shape[-1] not in ((2, 3) if self.is_3d else (2, )):
+            raise ValueError(f'IntegralRegressionLabel.encode: keypoints must be (N, K, 2)'
+                             f'{" or (N, K, 3)" if self.is_3d else ""}, got shape {keypoints.shape}'
+                             f'{"" if self.is_3d else " (set bbox_3d_shape for 3D keypoints)"}')
+        if keypoints_visible is None:
+            keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
+        keypoints_visible = np.asarray(keypoints_visible)
+        if keypoints_visible.shape != keypoints.shape[:2]:
+            raise ValueError(f'IntegralRegressionLabel.encode: keypoints_visible must be (N, K) = '
+                             f'{keypoints.shape[:2]}, got {keypoints_visible.shape}')
+
+        xy = keypoints[..., :2]
+        w, h = self.input_size
+        with np.errstate(invalid='ignore'):  # NaN coordinates of unlabelled keypoints compare False
+            inside = ((xy >= 0) & (xy <= [w - 1, h - 1])).all(axis=-1)
+        weights = np.where(inside & (keypoints_visible > 0.5), 1., 0.).astype(np.float32)
+        labels = (xy / np.array([w, h])).astype(np.float32)
+        encoded = dict(keypoint_labels=labels, keypoint_weights=weights)
+
+        if self.is_3d:
+            if keypoints.shape[-1] == 3:
+                z_norm = keypoints[..., 2] / self.bbox_3d_shape + 0.5
+            else:
+                z_norm = np.full(keypoints.shape[:2], np.nan)
+            with np.errstate(invalid='ignore'):
+                known = np.isfinite(z_norm) & (z_norm >= 0) & (z_norm < 1)
+            encoded['keypoint_labels'] = np.concatenate(
+                [labels, np.where(known, z_norm, 0.5)[..., None].astype(np.float32)], axis=-1)
+            encoded['keypoint_depth_weights'] = (weights * known).astype(np.float32)
+
+        if self.with_heatmaps:
+            heatmaps = self.heatmap_codec.encode(
+                np.ascontiguousarray(xy), keypoints_visible)['heatmaps']
+            if self.normalize:
+                heatmaps = heatmaps / (heatmaps.sum(axis=(-1, -2), keepdims=True) + 1e-24)
+            encoded['heatmaps'] = heatmaps.astype(np.float32)
+        return encoded
+
+    def decode(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Normalised coordinates -> input-image pixels (and root-relative depth in mm).
+
+        Args:
+            encoded (np.ndarray): (N, K, 2), or (N, K, 3) in 3D.
+
+        Returns:
+            tuple:
+            - keypoints (np.ndarray): (N, K, 2) pixels, or (N, K, 3) with root-relative depth in mm.
+            - scores (np.ndarray): (N, K), all 1.
+        """
+        encoded = np.asarray(encoded)
+        dims = 3 if self.is_3d else 2
+        if encoded.ndim != 3 or encoded.shape[-1] != dims:
+            raise ValueError(f'IntegralRegressionLabel.decode: expected normalised coordinates (N, K, {dims}), '
+                             f'got shape {encoded.shape}')
+        w, h = self.input_size
+        keypoints = encoded.astype(np.float32) * np.array([w, h] + ([self.bbox_3d_shape] if self.is_3d else []),
+                                                          dtype=np.float32)
+        if self.is_3d:
+            keypoints[..., 2] -= 0.5 * self.bbox_3d_shape
+        scores = np.ones(encoded.shape[:2], dtype=np.float32)
+        return keypoints, scores
