@@ -56,6 +56,36 @@ Difficulty knobs (all in :class:`SyntheticCocoConfig`): easier data has fewer pe
 ``person_height`` range, smaller ``rotation_range``/``limb_angle_scale``/``foreshortening``, no occlusion or
 truncation and larger ``marker_radius``; harder data the opposite, ``marker_radius=0`` (no joint markers),
 ``back_facing_prob > 0`` and more ``background_shapes``.
+
+3D people (``with_3d=True``): the same 2D skeletons, lifted to camera coordinates in millimetres (X right,
+Y down, Z forward from the camera) for a pinhole camera with square pixels, focal length
+``f = focal_length * image width`` pixels and the principal point at the image centre ``c = (W / 2, H / 2)``:
+
+* every image entry gets ``camera_param = {"f": [fx, fy], "c": [cx, cy]}`` (pixels);
+* every annotation gets ``keypoints_3d``, a flat list of K * 3 floats ``X, Y, Z`` (mm, 4 decimals) for *all*
+  17 keypoints whatever their visibility (degenerate annotations get zeros, like their 2D keypoints);
+* depth: a person's unit of height (``person_height`` pixels) is ``person_height_mm`` real millimetres, which
+  puts the root, the mean of the hips (keypoints 11 and 12, :data:`ROOT_INDICES`), at
+  ``Z_root = f * height_mm / height_px``. Each joint gets a root-relative depth ``z_j`` from a plausible 3D
+  pose: a limb segment that ``foreshortening`` drew ``l`` long out of ``L`` leaves the image plane by
+  ``L * sqrt(1 - (l / L)^2)`` towards or away from the camera (random sign); shoulders and hips get a small body
+  twist about the vertical axis, the upper body a small lean towards or away from the camera; nose and eyes
+  lie on the front of the head sphere, the ears a little behind its centre; people seen from behind have
+  their depths mirrored. ``|z_j| <= MAX_ROOT_DEPTH_MM`` (900 mm; a person's depths are scaled down in the rare
+  case, only with extreme ``foreshortening``, that they exceed it), and ``Z_j = Z_root + z_j``;
+* the 2D labels are untouched: ``X_j = (u_j - cx) Z_j / fx``, ``Y_j = (v_j - cy) Z_j / fy`` from the unrounded
+  image position, so ``fx X / Z + cx`` gives back the stored ``u`` to its 2-decimal rounding (for unlabelled
+  keypoints, stored as ``0, 0``, the position outside the image they had);
+* the depth cue, a synthetic convenience that makes depth learnable from one picture: the joint-marker discs
+  are drawn with radius ``marker_radius * height_px * Z_root / Z_j`` (perspective: nearer joints, larger
+  discs) and shaded: the joint-type colour, compressed into grey levels 40-215, is blended towards white when
+  the joint is nearer than the root and towards black when farther, by ``depth_shading * tanh(|z_j| / 300
+  mm)`` (0.37 at 150 mm with the default 0.8); markers are drawn farther first, so nearer ones cover farther
+  ones, and people farther (larger ``Z_root``) first. Real photographs have no such cue.
+
+The 3D draws come from the same per-image generator but only when ``with_3d=True``, and the 3D knobs are
+recorded in the files' ``info.config`` only then, so the default output is byte-identical to the 2D-only
+generator's.
 """
 from __future__ import annotations
 
@@ -71,7 +101,8 @@ import numpy as np
 
 __all__ = [
     'SyntheticCocoConfig', 'make_synthetic_coco', 'render_synthetic_image', 'COCO_KEYPOINT_NAMES',
-    'COCO_SKELETON', 'COCO_FLIP_INDICES', 'COCO_PERSON_CATEGORY', 'DEGENERATE_KINDS', 'SPLITS'
+    'COCO_SKELETON', 'COCO_FLIP_INDICES', 'COCO_PERSON_CATEGORY', 'DEGENERATE_KINDS', 'SPLITS',
+    'MAX_ROOT_DEPTH_MM', 'ROOT_INDICES'
 ]
 
 COCO_KEYPOINT_NAMES: Tuple[str, ...] = (
@@ -90,6 +121,15 @@ COCO_PERSON_CATEGORY: Dict = {
     'skeleton': [list(link) for link in COCO_SKELETON]}
 DEGENERATE_KINDS: Tuple[str, ...] = ('zero_area', 'no_keypoints')
 SPLITS: Tuple[str, ...] = ('train', 'val')
+# 3D: the root joint is the mean of these keypoints (left and right hip), and every root-relative depth lies in
+# [-MAX_ROOT_DEPTH_MM, MAX_ROOT_DEPTH_MM] (a 3D model maps +-1000 mm to its depth bins).
+ROOT_INDICES: Tuple[int, int] = (11, 12)
+MAX_ROOT_DEPTH_MM = 900.0
+# The nearest possible root must be at least this many times MAX_ROOT_DEPTH_MM from the camera, so that every
+# joint is in front of it and the perspective marker scale Z_root / Z_j stays within [2/3, 2].
+_MIN_ROOT_DISTANCE = 2.0
+# Config fields that only matter with with_3d=True: written to info.config only then (byte-identical 2D files).
+_3D_FIELDS: Tuple[str, ...] = ('with_3d', 'focal_length', 'person_height_mm', 'depth_shading')
 
 # Joint type of each keypoint (nose, eye, ear, shoulder, elbow, wrist, hip, knee, ankle) and one BGR marker
 # colour per type; left and right of a pair share a type, hence a colour (see the module docstring).
@@ -105,6 +145,15 @@ _SKIN_TONES = np.array([(60, 80, 120), (80, 110, 160), (100, 140, 200), (140, 18
 # at the origin. Upright height (head top to ankles) is 0.475 + 0.475 = 0.95 of the unit.
 _TORSO, _SHOULDER_HALF, _HIP_HALF = 0.30, 0.11, 0.075
 _NECK_TO_HEAD, _HEAD_RADIUS = 0.11, 0.065
+# 3D pose ranges in degrees (times limb_angle_scale): twist of shoulders / hips about the vertical axis, lean
+# of the upper body towards or away from the camera. Depth of the ears behind the head centre and how far the
+# nose sticks out of the head sphere, in head radii.
+_TWIST_RANGE, _LEAN_3D_RANGE = np.array([20.0, 12.0]), 10.0
+_EAR_DEPTH, _NOSE_OUT = 0.25, 1.15
+# Depth cue (3D only): marker colours are first mapped into this grey-level range, then shaded by
+# depth_shading * tanh(|z| / _SHADING_SCALE_MM) towards white (nearer) or black (farther) — steep around the
+# typical +-150 mm, still monotonic up to MAX_ROOT_DEPTH_MM.
+_SHADED_RANGE, _SHADING_SCALE_MM = (40.0, 215.0), 300.0
 _LIMB_LENGTHS = np.array([[0.165, 0.15], [0.165, 0.15], [0.235, 0.235], [0.235, 0.235]])  # (limb, segment)
 _LIMB_WIDTHS = np.array([[0.055, 0.045], [0.055, 0.045], [0.075, 0.06], [0.075, 0.06]])
 _SIDES = np.array([1.0, -1.0, 1.0, -1.0])  # left arm, right arm, left leg, right leg
@@ -157,6 +206,14 @@ class SyntheticCocoConfig:
         noise_std (float): Standard deviation of the Gaussian pixel noise, in grey levels.
         jpeg_quality (int): JPEG quality of the written images (fixed, for determinism).
         num_degenerate_annotations (int): Degenerate annotations appended to each split (module docstring).
+        with_3d (bool): Also write camera coordinates ``keypoints_3d`` and ``camera_param``, and draw the depth
+            cue on the joint markers (module docstring). Needs ``marker_radius > 0``. Defaults to False.
+        focal_length (float): 3D only. Focal length in units of the image width (``fx = fy``). Defaults to 1.2.
+        person_height_mm (tuple[float, float]): 3D only. ``(min, max)`` real size in millimetres of the person
+            height unit (``person_height`` is the same unit in pixels). Defaults to ``(1500, 1900)``.
+        depth_shading (float): 3D only. In [0, 1]: the largest blend of a marker towards white (nearer than
+            the root) or black (farther), reached far from the root; 0 leaves only the perspective radius cue.
+            Defaults to 0.8.
     """
 
     image_size: Tuple[int, int] = (256, 256)
@@ -179,6 +236,10 @@ class SyntheticCocoConfig:
     noise_std: float = 4.0
     jpeg_quality: int = 92
     num_degenerate_annotations: int = 0
+    with_3d: bool = False
+    focal_length: float = 1.2
+    person_height_mm: Tuple[float, float] = (1500.0, 1900.0)
+    depth_shading: float = 0.8
 
     def __post_init__(self) -> None:
         width, height = self.image_size
@@ -212,6 +273,30 @@ class SyntheticCocoConfig:
         if self.num_degenerate_annotations < 0:
             raise ValueError(f'SyntheticCocoConfig.num_degenerate_annotations must be >= 0, '
                              f'got {self.num_degenerate_annotations!r}')
+        self._check_3d()
+
+    def _check_3d(self) -> None:
+        """Validate the 3D knobs (always), and what ``with_3d=True`` needs of the others."""
+        if not isinstance(self.with_3d, bool):
+            raise ValueError(f'SyntheticCocoConfig.with_3d must be a bool, got {self.with_3d!r}')
+        if not 0.2 <= self.focal_length <= 10.0:
+            raise ValueError(f'SyntheticCocoConfig.focal_length must be in [0.2, 10] image widths, '
+                             f'got {self.focal_length!r}')
+        _check_range('person_height_mm', self.person_height_mm, 100.0, 5000.0)
+        _check_prob('depth_shading', self.depth_shading)
+        if not self.with_3d:
+            return
+        if self.marker_radius == 0.0:
+            raise ValueError('SyntheticCocoConfig.marker_radius must be > 0 when with_3d=True: the joint markers '
+                             'carry the depth cue, got 0.0')
+        nearest = self.focal_length * self.image_size[0] * self.person_height_mm[0] / self.person_height[1]
+        if nearest < _MIN_ROOT_DISTANCE * MAX_ROOT_DEPTH_MM:
+            raise ValueError(
+                f'SyntheticCocoConfig: with focal_length={self.focal_length!r}, image_size={self.image_size!r}, '
+                f'person_height_mm={self.person_height_mm!r} and person_height={self.person_height!r} the nearest '
+                f'person would stand {nearest:.0f} mm from the camera; it must be >= '
+                f'{_MIN_ROOT_DISTANCE * MAX_ROOT_DEPTH_MM:.0f} mm (raise focal_length or person_height_mm, or '
+                f'lower the maximum person_height)')
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -229,7 +314,9 @@ def _sample_skeleton(rng: np.random.Generator, cfg: SyntheticCocoConfig) -> Dict
 
     Returns:
         dict: ``keypoints`` (K, 2), ``head`` (2,) head centre, ``head_radius`` (), ``limb_widths`` (4, 2)
-        stroke widths of (left arm, right arm, left leg, right leg) x (proximal, distal), ``torso_width`` ().
+        stroke widths of (left arm, right arm, left leg, right leg) x (proximal, distal), ``torso_width`` ();
+        for :func:`_sample_depth`: ``aspect`` (), ``torso`` () length, ``segment_ratio`` (4, 2) drawn length
+        over full length of each limb segment, ``face_offsets`` (5, 2) face points in head radii (head frame).
     """
     s = cfg.limb_angle_scale
     aspect = rng.uniform(*cfg.aspect_range)
@@ -246,15 +333,16 @@ def _sample_skeleton(rng: np.random.Generator, cfg: SyntheticCocoConfig) -> Dict
     hips = np.array([[_HIP_HALF * aspect, 0.0], [-_HIP_HALF * aspect, 0.0]])
     rot_head = _rotation(np.asarray(lean + head_tilt))
     head = neck + rot_head @ np.array([0.0, -_NECK_TO_HEAD])
-    face = np.array([[yaw, 0.3], [0.45 + yaw, -0.15], [-0.45 + yaw, -0.15], [1.0, 0.05], [-1.0, 0.05]])
-    face = head + (face * head_radius) @ rot_head.T
+    face_offsets = np.array([[yaw, 0.3], [0.45 + yaw, -0.15], [-0.45 + yaw, -0.15], [1.0, 0.05], [-1.0, 0.05]])
+    face = head + (face_offsets * head_radius) @ rot_head.T
 
     # Limb angles from the frame's "down", positive = away from the body midline; arms hang from the torso
     # frame, legs from the pelvis frame. Proximal/distal ranges in degrees for (arm, arm, leg, leg).
     low = np.array([[-25.0, -40.0], [-25.0, -40.0], [-15.0, -45.0], [-15.0, -45.0]])
     high = np.array([[150.0, 130.0], [150.0, 130.0], [50.0, 45.0], [50.0, 45.0]])
     angles = np.cumsum(np.deg2rad(rng.uniform(low, high) * s), axis=1)  # (4, 2) absolute segment angles
-    lengths = _LIMB_LENGTHS * rng.uniform(1.0 - cfg.foreshortening, 1.0, size=(4, 2))
+    segment_ratio = rng.uniform(1.0 - cfg.foreshortening, 1.0, size=(4, 2))
+    lengths = _LIMB_LENGTHS * segment_ratio
     directions = np.stack([_SIDES[:, None] * np.sin(angles), np.cos(angles)], -1)  # (4, 2, 2)
     frames = _rotation(np.array([lean, lean, 0.0, 0.0]))  # (4, 2, 2)
     directions = np.einsum('lij,lsj->lsi', frames, directions)
@@ -267,7 +355,37 @@ def _sample_skeleton(rng: np.random.Generator, cfg: SyntheticCocoConfig) -> Dict
     keypoints[_LIMB_KPTS[:, 1:]] = joints
     return dict(keypoints=keypoints, head=head, head_radius=np.asarray(head_radius),
                 limb_widths=_LIMB_WIDTHS * aspect * rng.uniform(0.85, 1.2, size=(4, 1)),
-                torso_width=np.asarray(0.05 * aspect))
+                torso_width=np.asarray(0.05 * aspect), aspect=np.asarray(aspect), torso=np.asarray(torso),
+                segment_ratio=segment_ratio, face_offsets=face_offsets)
+
+
+def _sample_depth(rng: np.random.Generator, cfg: SyntheticCocoConfig, pose: Dict[str, np.ndarray]) -> np.ndarray:
+    """Draw the out-of-plane component of a pose from :func:`_sample_skeleton` (3D only).
+
+    Body frame of a person facing the camera, unit = person height, positive = away from the camera; see the
+    module docstring for the model. Draws shoulder/hip twist, upper-body lean and one sign per limb segment.
+
+    Returns:
+        np.ndarray: (K,) depth of each keypoint relative to the mean of the hips (:data:`ROOT_INDICES`).
+    """
+    s = cfg.limb_angle_scale
+    twist = np.sin(np.deg2rad(rng.uniform(-1.0, 1.0, size=2) * _TWIST_RANGE * s))  # shoulders, hips
+    lean = np.sin(np.deg2rad(rng.uniform(-_LEAN_3D_RANGE, _LEAN_3D_RANGE) * s))
+    signs = np.where(rng.random(size=(4, 2)) < 0.5, -1.0, 1.0)
+
+    depth = np.zeros(NUM_KEYPOINTS)
+    half_widths = np.array([_SHOULDER_HALF, _HIP_HALF]) * float(pose['aspect']) * twist
+    depth[_LIMB_KPTS[:, 0]] = (np.array([lean * float(pose['torso'])] * 2 + [0.0] * 2)
+                               + np.repeat(half_widths, 2) * _SIDES)
+    # nose and eyes on the front of the head sphere (the nose sticking out), ears behind its centre; the head
+    # centre is _NECK_TO_HEAD above the neck along the leaning torso
+    front = np.sqrt(np.clip(1.0 - np.sum(pose['face_offsets'][:3] ** 2, axis=1), 0.0, 1.0))
+    face = np.concatenate([-front * np.array([_NOSE_OUT, 1.0, 1.0]), [_EAR_DEPTH, _EAR_DEPTH]])
+    depth[_FACE] = lean * (float(pose['torso']) + _NECK_TO_HEAD) + face * float(pose['head_radius'])
+    # a segment drawn l long out of L leaves the image plane by L * sqrt(1 - (l / L)^2)
+    out_of_plane = _LIMB_LENGTHS * np.sqrt(1.0 - pose['segment_ratio'] ** 2) * signs
+    depth[_LIMB_KPTS[:, 1:]] = depth[_LIMB_KPTS[:, :1]] + np.cumsum(out_of_plane, axis=1)
+    return depth - depth[list(ROOT_INDICES)].mean()
 
 
 def _in_image(points: np.ndarray, image_size: Tuple[int, int]) -> np.ndarray:
@@ -294,7 +412,8 @@ def _place_person(rng: np.random.Generator, cfg: SyntheticCocoConfig,
 
     Returns:
         dict | None: ``keypoints`` (K, 2) image coordinates, ``head`` (2,), ``head_radius``, ``limb_widths``
-        (4, 2) and ``torso_width`` in pixels, ``height`` in pixels, ``back_facing`` and ``box`` (4,) xyxy.
+        (4, 2) and ``torso_width`` in pixels, ``height`` in pixels, ``back_facing`` and ``box`` (4,) xyxy;
+        with ``with_3d`` also ``root_depth`` (``Z_root``, mm) and ``depth`` (K,) root-relative depths in mm.
     """
     image_wh = np.asarray(cfg.image_size, dtype=np.float64)
     for _ in range(cfg.placement_tries):
@@ -320,10 +439,36 @@ def _place_person(rng: np.random.Generator, cfg: SyntheticCocoConfig,
             continue
         if len(placed_boxes) and _box_iou(box, placed_boxes).max() > cfg.max_overlap:
             continue
-        return dict(keypoints=keypoints, head=head + offset, head_radius=head_radius,
-                    limb_widths=pose['limb_widths'] * height, torso_width=float(pose['torso_width']) * height,
-                    height=height, back_facing=back_facing, box=box)
+        person = dict(keypoints=keypoints, head=head + offset, head_radius=head_radius,
+                      limb_widths=pose['limb_widths'] * height, torso_width=float(pose['torso_width']) * height,
+                      height=height, back_facing=back_facing, box=box)
+        if cfg.with_3d:  # the only extra draws, after the placement succeeded
+            person.update(_lift_person(rng, cfg, pose, height, back_facing))
+        return person
     return None
+
+
+def _camera(cfg: SyntheticCocoConfig) -> Tuple[np.ndarray, np.ndarray]:
+    """Pinhole camera of every image: focal lengths ``(fx, fy)`` (2,) and principal point ``(cx, cy)`` (2,)."""
+    width, height = cfg.image_size
+    return np.full(2, cfg.focal_length * width), np.array([width / 2.0, height / 2.0])
+
+
+def _lift_person(rng: np.random.Generator, cfg: SyntheticCocoConfig, pose: Dict[str, np.ndarray], height: float,
+                 back_facing: bool) -> Dict:
+    """Real size, root distance and root-relative joint depths of a placed person (3D only).
+
+    Returns:
+        dict: ``root_depth`` () ``Z_root`` in mm, ``depth`` (K,) ``Z_j - Z_root`` in mm, within
+        ``+-MAX_ROOT_DEPTH_MM``.
+    """
+    height_mm = rng.uniform(*cfg.person_height_mm)
+    depth = _sample_depth(rng, cfg, pose) * height_mm * (-1.0 if back_facing else 1.0)
+    largest = np.abs(depth).max()
+    if largest > MAX_ROOT_DEPTH_MM:  # only with extreme foreshortening: keep the documented bound
+        depth = depth * (MAX_ROOT_DEPTH_MM / largest)
+    focal, _ = _camera(cfg)
+    return dict(root_depth=float(focal[0] * height_mm / height), depth=depth)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -433,10 +578,37 @@ def _draw_person(layers: Layers, person_id: int, person: Dict, rng: np.random.Ge
     if cfg.side_colours:
         colours = np.where(_IS_RIGHT[:, None], colours * 0.45, colours)
     radii = np.where(np.isin(np.arange(NUM_KEYPOINTS), _FACE), 0.55 * radius, radius)
+    order = np.flatnonzero(drawn)
+    if cfg.with_3d:
+        colours, radii = _depth_cue(colours, radii, person['depth'], person['root_depth'], cfg.depth_shading)
+        order = order[np.argsort(-person['depth'][order], kind='stable')]  # farther markers first
     outline = np.zeros(3)
-    for k in np.flatnonzero(drawn):
+    for k in order:
         _disc(layers, person_id, outline, kpts[k], radii[k] + 1.0)
         _disc(layers, person_id, colours[k], kpts[k], radii[k])
+
+
+def _depth_cue(colours: np.ndarray, radii: np.ndarray, depth: np.ndarray, root_depth: float,
+               shading: float) -> Tuple[np.ndarray, np.ndarray]:
+    """The synthetic monocular depth cue on the joint markers (module docstring).
+
+    Args:
+        colours (np.ndarray): (K, 3) BGR marker colours.
+        radii (np.ndarray): (K,) marker radii in pixels of a joint at the root's depth.
+        depth (np.ndarray): (K,) root-relative depths ``Z_j - Z_root`` in mm (negative = nearer).
+        root_depth (float): ``Z_root`` in mm.
+        shading (float): ``depth_shading`` in [0, 1].
+
+    Returns:
+        tuple: colours (K, 3), first mapped into ``_SHADED_RANGE`` (headroom both ways, also for the white
+        ankle markers) then blended towards white (nearer) or black (farther) by
+        ``shading * tanh(|depth| / _SHADING_SCALE_MM)``; radii (K,) times ``Z_root / Z_j``.
+    """
+    low, high = _SHADED_RANGE
+    base = low + colours * ((high - low) / 255.0)
+    nearness = shading * np.tanh(-depth / _SHADING_SCALE_MM)[:, None]
+    target = np.where(nearness > 0, 255.0, 0.0)
+    return base + np.abs(nearness) * (target - base), radii * root_depth / (root_depth + depth)
 
 
 def _draw_occluder(rng: np.random.Generator, image: np.ndarray, owner: np.ndarray, person: Dict,
@@ -502,9 +674,23 @@ def _annotation(person: Dict, person_id: int, owner: np.ndarray, mask: np.ndarra
         area = max(area, 0.5 * w * h)
 
     keypoints = np.concatenate([np.where(labelled[:, None], np.round(kpts, 2), 0.0), visibility[:, None]], 1)
-    return dict(keypoints=[int(v) if v == int(v) else float(v) for v in keypoints.reshape(-1).tolist()],
-                num_keypoints=int(np.count_nonzero(labelled)), bbox=bbox, area=area, iscrowd=0,
-                segmentation=polygons)
+    fields = dict(keypoints=_json_numbers(keypoints), num_keypoints=int(np.count_nonzero(labelled)), bbox=bbox,
+                  area=area, iscrowd=0, segmentation=polygons)
+    if cfg.with_3d:
+        fields['keypoints_3d'] = _json_numbers(np.round(_camera_points(person, cfg), 4))
+    return fields
+
+
+def _json_numbers(values: np.ndarray) -> List[Union[int, float]]:
+    """Flatten to a list of JSON numbers, integral values written as ints."""
+    return [int(v) if v == int(v) else float(v) for v in values.reshape(-1).tolist()]
+
+
+def _camera_points(person: Dict, cfg: SyntheticCocoConfig) -> np.ndarray:
+    """Back-project a lifted person's unrounded image keypoints at their depths: -> (K, 3) X, Y, Z in mm."""
+    focal, centre = _camera(cfg)
+    z = person['root_depth'] + person['depth']
+    return np.concatenate([(person['keypoints'] - centre) * z[:, None] / focal, z[:, None]], axis=1)
 
 
 def render_synthetic_image(rng: np.random.Generator,
@@ -522,8 +708,9 @@ def render_synthetic_image(rng: np.random.Generator,
         tuple:
         - image (np.ndarray): (H, W, 3) uint8 BGR, as ``cv2.imwrite`` expects.
         - annotations (list[dict]): P dicts with the COCO fields ``keypoints`` (K * 3 flat list),
-          ``num_keypoints``, ``bbox`` (xywh), ``area``, ``iscrowd`` and ``segmentation``; the caller adds
-          ``id``, ``image_id`` and ``category_id``.
+          ``num_keypoints``, ``bbox`` (xywh), ``area``, ``iscrowd`` and ``segmentation``, and with ``with_3d``
+          ``keypoints_3d`` (K * 3 flat list, camera X, Y, Z in mm); the caller adds ``id``, ``image_id`` and
+          ``category_id``.
     """
     cfg = SyntheticCocoConfig() if cfg is None else cfg
     width, height = cfg.image_size
@@ -545,7 +732,8 @@ def render_synthetic_image(rng: np.random.Generator,
                          f'{cfg.placement_tries} tries; check image_size={cfg.image_size!r}, '
                          f'person_height={cfg.person_height!r} and min_keypoints_in_image='
                          f'{cfg.min_keypoints_in_image!r}')
-    people.sort(key=lambda p: p['height'])  # farther (smaller) people first, nearer ones occlude them
+    # farther people first (2D: smaller ones), so that nearer ones occlude them
+    people.sort(key=(lambda p: -p['root_depth']) if cfg.with_3d else (lambda p: p['height']))
 
     masks = []
     for index, person in enumerate(people):
@@ -572,9 +760,12 @@ def _degenerate_annotation(kind: str, rng: np.random.Generator, cfg: SyntheticCo
     else:  # 'no_keypoints'
         w = float(round(rng.uniform(0.1, 0.5) * (width - x), 2))
         h = float(round(rng.uniform(0.1, 0.5) * (height - y), 2))
-    return dict(keypoints=[0] * (3 * NUM_KEYPOINTS), num_keypoints=0, bbox=[x, y, w, h],
-                area=float(round(0.5 * w * h, 2)), iscrowd=0,
-                segmentation=[[x, y, x + w, y, x + w, y + h, x, y + h]])
+    fields = dict(keypoints=[0] * (3 * NUM_KEYPOINTS), num_keypoints=0, bbox=[x, y, w, h],
+                  area=float(round(0.5 * w * h, 2)), iscrowd=0,
+                  segmentation=[[x, y, x + w, y, x + w, y + h, x, y + h]])
+    if cfg.with_3d:
+        fields['keypoints_3d'] = [0] * (3 * NUM_KEYPOINTS)
+    return fields
 
 
 def _image_rng(seed: int, split_index: int, image_index: int) -> np.random.Generator:
@@ -583,6 +774,15 @@ def _image_rng(seed: int, split_index: int, image_index: int) -> np.random.Gener
 
 def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, separators=(',', ':')))
+
+
+def _config_record(cfg: SyntheticCocoConfig) -> Dict:
+    """The config as written to ``info.config``: the 3D knobs only with ``with_3d`` (byte-identical 2D files)."""
+    record = dataclasses.asdict(cfg)
+    if not cfg.with_3d:
+        for name in _3D_FIELDS:
+            del record[name]
+    return record
 
 
 def make_synthetic_coco(out_dir: Union[str, Path], *, num_train_images: int, num_val_images: int, seed: int,
@@ -611,6 +811,8 @@ def make_synthetic_coco(out_dir: Union[str, Path], *, num_train_images: int, num
     (root / 'annotations').mkdir(parents=True, exist_ok=True)
     (root / 'person_detection_results').mkdir(parents=True, exist_ok=True)
     width, height = cfg.image_size
+    focal, centre = _camera(cfg)
+    camera = dict(camera_param=dict(f=focal.tolist(), c=centre.tolist())) if cfg.with_3d else {}
     bbox_file = root / 'person_detection_results' / 'val_gt_boxes.json'
     paths = dict(data_root=str(root), val_bbox_file=str(bbox_file))
 
@@ -625,7 +827,7 @@ def make_synthetic_coco(out_dir: Union[str, Path], *, num_train_images: int, num
             file_name = f'{image_id:012d}.jpg'
             if not cv2.imwrite(str(image_dir / file_name), image, [cv2.IMWRITE_JPEG_QUALITY, cfg.jpeg_quality]):
                 raise OSError(f'make_synthetic_coco: could not write {image_dir / file_name}')
-            images.append(dict(id=image_id, file_name=file_name, width=width, height=height))
+            images.append(dict(id=image_id, file_name=file_name, width=width, height=height, **camera))
             first_id = len(annotations) + 1
             annotations.extend(dict(id=first_id + i, image_id=image_id, category_id=1, **person)
                                for i, person in enumerate(people))
@@ -637,7 +839,7 @@ def make_synthetic_coco(out_dir: Union[str, Path], *, num_train_images: int, num
                                         category_id=1, **fields))
         ann_file = f'annotations/person_keypoints_{split}2017.json'
         info = dict(description='pose_plugins synthetic people (pose_plugins.datasets.synthetic)', split=split,
-                    seed=int(seed), config=dataclasses.asdict(cfg))
+                    seed=int(seed), config=_config_record(cfg))
         _write_json(root / ann_file, dict(info=info, licenses=[], images=images, annotations=annotations,
                                           categories=[COCO_PERSON_CATEGORY]))
         paths[f'{split}_ann_file'] = str(root / ann_file)

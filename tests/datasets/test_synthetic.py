@@ -286,3 +286,33 @@ def test_cli_writes_the_same_data_as_the_function(tmp_path):
     expected = make_synthetic_coco(tmp_path / 'api', num_train_images=2, num_val_images=1, seed=3, config=config)
     assert _files(Path(paths['data_root'])) == _files(Path(expected['data_root']))
     assert _load(paths['val_ann_file'])['info']['config']['side_colours'] is True
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the default output is pinned (the 3D option must not change a byte of it)
+
+# Measured with the generator before ``with_3d`` existed: ``make_synthetic_coco(out, num_train_images=2,
+# num_val_images=2, seed=5)`` with the default config. The JPEG bytes are left out (they are the encoder's);
+# the rendered pixels before encoding are pinned instead.
+PINNED_DEFAULT_SHA256 = {
+    'annotations/person_keypoints_train2017.json': '7d345a819375e72696f6b42c84cdbec9da044856bb7b5fc6f5bebf74b3454e62',
+    'annotations/person_keypoints_val2017.json': '68133458d8e1092a7de75d9d8325ba18b94fbf6a2c9c186880ede6892454a7f6',
+    'person_detection_results/val_gt_boxes.json': 'efc83998461c0172aa751100a33d63a115bd3d3204676e10abf68bb375ea59b6',
+    'pixels': '2b4d5c0f2e438d3b09b7df2da7bdfec5cd697b8dcd2291e53000bf75750ab5b3',
+}
+
+
+def test_default_output_is_byte_identical_to_the_pinned_one(tmp_path):
+    import hashlib
+    paths = make_synthetic_coco(tmp_path, num_train_images=2, num_val_images=2, seed=5)
+    root = Path(paths['data_root'])
+    measured = {name: hashlib.sha256((root / name).read_bytes()).hexdigest()
+                for name in PINNED_DEFAULT_SHA256 if name != 'pixels'}
+    pixels = hashlib.sha256()
+    for split_index in (0, 1):
+        for image_index in range(2):  # the per-image generator of make_synthetic_coco (module docstring)
+            rng = np.random.default_rng(np.random.SeedSequence(5, spawn_key=(split_index, image_index)))
+            pixels.update(render_synthetic_image(rng)[0].tobytes())
+    measured['pixels'] = pixels.hexdigest()
+    assert measured == PINNED_DEFAULT_SHA256
+    assert 'with_3d' not in _load(paths['train_ann_file'])['info']['config']

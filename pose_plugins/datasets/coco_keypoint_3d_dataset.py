@@ -1,0 +1,134 @@
+"""COCO-style person keypoints with camera coordinates: top-down data for root-relative 3D pose estimation."""
+import math
+from numbers import Integral, Real
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+from mmpose.datasets.datasets.body import CocoDataset
+
+from pose_plugins.registry import DATASETS
+
+__all__ = ['CocoKeypoint3DDataset']
+
+
+@DATASETS.register_module()
+class CocoKeypoint3DDataset(CocoDataset):
+    """mmpose's :class:`~mmpose.datasets.CocoDataset` plus camera-space keypoints and the camera, top-down only.
+
+    The annotation file is COCO person keypoints with two extra fields (what
+    ``pose_plugins.datasets.synthetic`` writes with ``with_3d=True``):
+
+    - every annotation: ``keypoints_3d``, a flat list of K * 3 camera coordinates ``X, Y, Z`` in millimetres
+      (X right, Y down, Z forward from the camera) of all K keypoints, whatever their visibility;
+    - every image: ``camera_param = {"f": [fx, fy], "c": [cx, cy]}`` in pixels (pinhole).
+
+    Each data info holds what ``CocoDataset`` gives, except that ``keypoints`` gets a third column, the depth
+    relative to the root ``z_rel = Z_j - Z_root`` (mm; the root is the mean of ``root_indices``; the root-relative
+    3D target of 3DMPPE PoseNet, Moon et al., ICCV 2019, https://arxiv.org/abs/1907.11346). mmpose's
+    ``TopdownAffine`` transforms only ``keypoints[..., :2]`` and ``RandomFlip`` mirrors only x and swaps left and
+    right rows, so ``z_rel`` rides through the top-down pipeline as a per-keypoint label (a horizontal flip leaves
+    depths unchanged). ``HalfBodyTransform`` of mmpose 1.3.2 unpacks exactly two columns and cannot be used.
+    ``keypoints_3d`` and ``camera_param`` are the annotation's, untouched by augmentation: pack them as
+    metainfo (``PackPoseInputs(meta_keys=(... , 'keypoints_3d', 'camera_param'))``) for evaluation, which
+    runs without flip augmentation.
+
+    Instances that ``CocoDataset`` drops (crowd, no labelled keypoint, empty box) are dropped before their 3D
+    fields are read. Detector boxes (``bbox_file``) are not supported: those instances have no annotation, hence
+    no 3D ground truth; evaluate on the ground-truth boxes.
+
+    Note:
+        K keypoints (17 for COCO).
+
+    Data info fields (top-down, one instance):
+        - keypoints (np.ndarray): float32 (1, K, 3): image u, v in pixels and ``z_rel`` in mm
+        - keypoints_visible (np.ndarray): float32 (1, K), as ``CocoDataset``'s
+        - keypoints_3d (np.ndarray): float32 (1, K, 3): camera X, Y, Z in mm
+        - camera_param (dict): ``f`` float32 (2,) ``(fx, fy)`` and ``c`` float32 (2,) ``(cx, cy)`` in pixels
+
+    Args:
+        root_indices (Sequence[int]): Distinct keypoint indices whose mean is the root. Defaults to ``(11, 12)``
+            (the hips; 3DMPPE's pelvis).
+        **kwargs: Everything :class:`~mmpose.datasets.CocoDataset` accepts (``ann_file``, ``data_root``,
+            ``data_prefix``, ``pipeline``, ``test_mode``, ...) except ``bbox_file`` and
+            ``data_mode='bottomup'``.
+    """
+
+    def __init__(self, *, root_indices: Sequence[int] = (11, 12), **kwargs: Any) -> None:
+        if isinstance(root_indices, (str, bytes)) or not isinstance(root_indices, Sequence) or not root_indices \
+                or not all(isinstance(i, Integral) and not isinstance(i, bool) and i >= 0 for i in root_indices) \
+                or len(set(root_indices)) != len(root_indices):
+            raise ValueError(f'CocoKeypoint3DDataset: root_indices must be a non-empty sequence of distinct '
+                             f'non-negative ints, got {root_indices!r}')
+        if kwargs.get('bbox_file'):
+            raise ValueError(f'CocoKeypoint3DDataset needs ground-truth boxes: detector boxes have no 3D ground '
+                             f'truth, so bbox_file must not be set (got bbox_file={kwargs["bbox_file"]!r})')
+        if kwargs.get('data_mode', 'topdown') != 'topdown':
+            raise ValueError(f'CocoKeypoint3DDataset supports data_mode=\'topdown\' only, '
+                             f'got {kwargs["data_mode"]!r}')
+        self.root_indices: Tuple[int, ...] = tuple(int(i) for i in root_indices)
+        super().__init__(**kwargs)
+
+    def parse_data_info(self, raw_data_info: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """Parse one annotation as ``CocoDataset`` does, then add its 3D fields (class docstring).
+
+        Args:
+            raw_data_info (dict): ``raw_ann_info`` (the COCO annotation) and ``raw_img_info`` (its image entry).
+
+        Returns:
+            dict | None: The data info, or None for an instance ``CocoDataset`` drops.
+        """
+        data_info = super().parse_data_info(raw_data_info)
+        if data_info is None or not self._is_valid_instance(data_info):
+            return None
+        ann, img = raw_data_info['raw_ann_info'], raw_data_info['raw_img_info']
+        num_keypoints = data_info['keypoints'].shape[1]
+        where = f'{self.ann_file}, annotation id {ann["id"]} (image id {ann["image_id"]})'
+        if max(self.root_indices) >= num_keypoints:
+            raise ValueError(f'CocoKeypoint3DDataset: root_indices {self.root_indices} out of range for the '
+                             f'{num_keypoints} keypoints of {where}')
+        keypoints_3d = self._keypoints_3d(ann.get('keypoints_3d'), num_keypoints, where)  # (1, K, 3) float64
+        root_depth = keypoints_3d[:, list(self.root_indices), 2].mean(axis=1)  # (1,)
+        depth = (keypoints_3d[..., 2] - root_depth[:, None]).astype(np.float32)  # (1, K)
+        data_info['keypoints'] = np.concatenate([data_info['keypoints'], depth[..., None]], axis=-1)
+        data_info['keypoints_3d'] = keypoints_3d.astype(np.float32)
+        data_info['camera_param'] = self._camera_param(
+            img.get('camera_param'), f'{self.ann_file}, image id {ann["image_id"]} (file {img["file_name"]!r})')
+        return data_info
+
+    @staticmethod
+    def _keypoints_3d(value: Any, num_keypoints: int, where: str) -> np.ndarray:
+        """An annotation's flat ``keypoints_3d`` list (K * 3,) -> float64 (1, K, 3); ValueError naming ``where``."""
+        if value is None:
+            raise ValueError(f'CocoKeypoint3DDataset: {where} has no "keypoints_3d" (a flat list of '
+                             f'{num_keypoints} * 3 camera coordinates X, Y, Z in mm)')
+        array = np.asarray(value, dtype=np.float64) if _is_number_list(value) else None
+        if array is None or array.shape != (num_keypoints * 3, ):
+            shape = 'not a flat list of numbers' if array is None else f'{array.size} values'
+            raise ValueError(f'CocoKeypoint3DDataset: {where} has "keypoints_3d" with {shape}; expected '
+                             f'{num_keypoints} * 3 = {num_keypoints * 3} numbers (X, Y, Z in mm per keypoint)')
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f'CocoKeypoint3DDataset: {where} has non-finite "keypoints_3d" values')
+        return array.reshape(1, num_keypoints, 3)
+
+    @staticmethod
+    def _camera_param(value: Any, where: str) -> Dict[str, np.ndarray]:
+        """An image's ``camera_param`` -> dict(f=float32 (2,), c=float32 (2,)); ValueError naming ``where``."""
+        if not isinstance(value, dict):
+            raise ValueError(f'CocoKeypoint3DDataset: {where} has no "camera_param" dict '
+                             f'{{"f": [fx, fy], "c": [cx, cy]}} (pixels), got {value!r}')
+        camera = {}
+        for name in ('f', 'c'):
+            entry = value.get(name)
+            if not _is_number_list(entry) or len(entry) != 2 or not all(math.isfinite(v) for v in entry) \
+                    or (name == 'f' and min(entry) <= 0):
+                rule = 'two positive focal lengths [fx, fy]' if name == 'f' else 'two numbers [cx, cy]'
+                raise ValueError(f'CocoKeypoint3DDataset: {where} has camera_param[{name!r}] = {entry!r}; '
+                                 f'expected {rule} in pixels')
+            camera[name] = np.asarray(entry, dtype=np.float32)
+        return camera
+
+
+def _is_number_list(value: Any) -> bool:
+    """Whether ``value`` is a list or tuple of real numbers (bools excluded)."""
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(v, Real) and not isinstance(v, bool) for v in value)
