@@ -5,9 +5,12 @@
 
 1. generates (once; reused when present) a deterministic synthetic COCO-format train/val set;
 2. trains the demo config with mmengine's Runner, in a new work dir (an existing one is never overwritten);
-3. evaluates the last checkpoint on the synthetic val set with mmpose's CocoMetric (through the safe loader);
-4. runs mmpose's MMPoseInferencer on a val image with the val set's person boxes and saves the drawing.
-Prints the AP, the time of each step and where everything went.
+3. evaluates the last checkpoint on the synthetic val set with the config's metric (through the safe loader):
+   mmpose's CocoMetric, or MPJPE / PA-MPJPE for a 3D config;
+4. runs mmpose's MMPoseInferencer on a val image with the val set's person boxes and saves the drawing (a 3D
+   config: mmpose's inference_topdown, predictions saved as JSON).
+Prints the metrics, the time of each step and where everything went. A config may carry
+``synthetic_data = dict(...)``: SyntheticCocoConfig options for its data (e.g. ``with_3d=True``).
 """
 import argparse
 import json
@@ -16,9 +19,11 @@ import os.path as osp
 import shutil
 import time
 
+import numpy as np
+
 import pose_plugins  # noqa: F401  (installs compat adapters and registers our classes)
 from pose_plugins.cli import build_runner, load_config
-from pose_plugins.datasets import make_synthetic_coco
+from pose_plugins.datasets import SyntheticCocoConfig, make_synthetic_coco
 from pose_plugins.inference import run_inference
 
 DEFAULT_CONFIG = 'configs/demo/hrnet_tiny_synthetic.py'
@@ -26,12 +31,13 @@ DEFAULT_CONFIG = 'configs/demo/hrnet_tiny_synthetic.py'
 DATA = dict(num_train_images=1200, num_val_images=150, seed=0)
 
 
-def ensure_data(data_root: str) -> None:
+def ensure_data(data_root: str, synthetic_options: dict) -> None:
     """Generate the synthetic set unless a complete one (with its marker) is already there."""
+    wanted = dict(DATA, **({'config': synthetic_options} if synthetic_options else {}))
     marker = osp.join(data_root, '.complete.json')
     if osp.isfile(marker):
         with open(marker) as f:
-            if json.load(f) == DATA:
+            if json.load(f) == wanted:
                 print(f'[demo] reusing synthetic data in {data_root}')
                 return
     if osp.exists(data_root) and os.listdir(data_root):
@@ -39,9 +45,9 @@ def ensure_data(data_root: str) -> None:
     tmp = data_root.rstrip('/') + '.partial'
     shutil.rmtree(tmp, ignore_errors=True)  # our own half-written output from an interrupted run
     start = time.time()
-    make_synthetic_coco(tmp, **DATA)
+    make_synthetic_coco(tmp, **DATA, config=SyntheticCocoConfig(**synthetic_options))
     with open(osp.join(tmp, '.complete.json'), 'w') as f:
-        json.dump(DATA, f)
+        json.dump(wanted, f)
     if osp.exists(data_root):
         os.rmdir(data_root)  # empty, checked above
     os.replace(tmp, data_root)
@@ -51,24 +57,28 @@ def ensure_data(data_root: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=DEFAULT_CONFIG)
-    parser.add_argument('--data-root', default='data/synthetic_coco')
+    parser.add_argument('--data-root', default=None, help="default: the config's data_root")
     parser.add_argument('--work-dir', default=None, help='default: work_dirs/demo/<timestamp> (must not exist)')
     parser.add_argument('--epochs', type=int, default=None, help='override train_cfg.max_epochs')
     args = parser.parse_args()
 
     t0 = time.time()
-    ensure_data(args.data_root)
+    base_cfg = load_config(args.config, {})
+    data_root = args.data_root or base_cfg.get('data_root', 'data/synthetic_coco/')
+    ensure_data(data_root.rstrip('/'), dict(base_cfg.get('synthetic_data', {})))
     t_data = time.time()
 
     work_dir = args.work_dir or osp.join('work_dirs', 'demo', time.strftime('%Y%m%d_%H%M%S'))
     if osp.exists(work_dir) and os.listdir(work_dir):
         raise FileExistsError(f'work dir {work_dir} is not empty; choose another --work-dir')
-    root = args.data_root.rstrip('/') + '/'
+    root = data_root.rstrip('/') + '/'
     options = {'data_root': root,
                'train_dataloader.dataset.data_root': root,
-               'val_dataloader.dataset.data_root': root,
-               'val_dataloader.dataset.bbox_file': root + 'person_detection_results/val_gt_boxes.json',
-               'val_evaluator.ann_file': root + 'annotations/person_keypoints_val2017.json'}
+               'val_dataloader.dataset.data_root': root}
+    if 'bbox_file' in base_cfg.val_dataloader.dataset:  # 2D: the generator's GT boxes in detector format
+        options['val_dataloader.dataset.bbox_file'] = root + 'person_detection_results/val_gt_boxes.json'
+    if 'ann_file' in base_cfg.val_evaluator:  # CocoMetric
+        options['val_evaluator.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
     if args.epochs is not None:
         options['train_cfg.max_epochs'] = args.epochs
     cfg = load_config(args.config, options)
@@ -92,8 +102,12 @@ def main() -> None:
              for a in val['annotations'] if a['image_id'] == image['id'] and a['num_keypoints'] > 0]
     image_path = osp.join(root, 'val2017', image['file_name'])
     out_dir = osp.join(work_dir, 'inference')
-    for result in run_inference(args.config, checkpoint, image_path, out_dir, boxes={image_path: boxes}):
-        people = result['predictions'][0]
+    if cfg.model.head.get('depth_bins', 1) > 1:
+        people, drawing = infer_3d(test_cfg, checkpoint, image_path, boxes, out_dir), None
+    else:
+        for result in run_inference(args.config, checkpoint, image_path, out_dir, boxes={image_path: boxes}):
+            people = result['predictions'][0]
+        drawing = osp.join(out_dir, 'visualizations', image['file_name'])
     t_infer = time.time()
 
     with open(osp.join(work_dir, 'demo_result.json'), 'x') as f:
@@ -101,13 +115,33 @@ def main() -> None:
                    'seconds': {'data': t_data - t0, 'train': t_train - t_data, 'test': t_test - t_train,
                                'infer': t_infer - t_test, 'total': t_infer - t0}}, f, indent=2)
     print('\n[demo] ---------------- summary ----------------')
-    print(f'[demo] synthetic val COCO AP {metrics["coco/AP"]:.3f} (AP50 {metrics["coco/AP .5"]:.3f}, '
-          f'AR {metrics["coco/AR"]:.3f})')
+    if 'coco/AP' in metrics:
+        print(f'[demo] synthetic val COCO AP {metrics["coco/AP"]:.3f} (AP50 {metrics["coco/AP .5"]:.3f}, '
+              f'AR {metrics["coco/AR"]:.3f})')
+    else:
+        print('[demo] synthetic val ' + ', '.join(f'{k} {float(v):.1f}' for k, v in metrics.items()) + ' (mm)')
     print(f'[demo] time: data {t_data - t0:.0f} s, train {t_train - t_data:.0f} s, test {t_test - t_train:.0f} s, '
           f'inference {t_infer - t_test:.0f} s, total {t_infer - t0:.0f} s')
     print(f'[demo] checkpoint {checkpoint}')
-    print(f'[demo] inference on {image_path}: {len(people)} person(s); drawing in '
-          f'{osp.join(out_dir, "visualizations", image["file_name"])}')
+    print(f'[demo] inference on {image_path}: {len(people)} person(s); '
+          + (f'drawing in {drawing}' if drawing else f'predictions in {osp.join(out_dir, "predictions.json")}'))
+
+
+def infer_3d(cfg, checkpoint: str, image_path: str, boxes: list, out_dir: str) -> list:
+    """Root-relative 3D keypoints of the given people through mmpose's ``inference_topdown``, saved as JSON.
+
+    MMPoseInferencer's 2D visualizer does not draw a root-relative depth, so the 3D demo writes numbers instead:
+    per person ``keypoints`` (K, 3) = image u, v in pixels and depth relative to the hips in mm.
+    """
+    from mmpose.apis import inference_topdown, init_model
+    model = init_model(cfg, checkpoint, device='cpu')
+    samples = inference_topdown(model, image_path, bboxes=np.asarray(boxes, dtype=np.float32), bbox_format='xyxy')
+    people = [dict(bbox=box, keypoints=s.pred_instances.keypoints[0].round(2).tolist())
+              for box, s in zip(boxes, samples)]
+    os.makedirs(out_dir, exist_ok=True)
+    with open(osp.join(out_dir, 'predictions.json'), 'x') as f:
+        json.dump(dict(image=image_path, people=people), f)
+    return people
 
 
 if __name__ == '__main__':
