@@ -1,12 +1,16 @@
-"""Shared fixtures: a tiny synthetic COCO-format set generated once per test session, seeded RNGs."""
+"""Shared fixtures: a tiny synthetic COCO-format set generated once per test session, seeded RNGs; and the
+helpers the unit tests share (``from conftest import randomize_norms``: pytest puts tests/ on ``sys.path``)."""
 import os
 import random
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / 'configs' / 'demo' / 'hrnet_tiny_synthetic.py'
@@ -55,3 +59,40 @@ def run_tool(args: list, *, timeout: int = 600, env_extra: dict = None):
     env.update(env_extra or {})
     cmd = ([sys.executable] + args) if args[0].endswith('.py') else ['bash'] + args
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def image(*shape: int, seed: int = 0) -> torch.Tensor:
+    """A seeded standard-normal tensor of ``shape`` (a batch of images or features)."""
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def randomize_norms(model: nn.Module, seed: int) -> nn.Module:
+    """Non-trivial running statistics (BatchNorm) and affine parameters (every BatchNorm / GroupNorm), so that
+    eval-mode outputs test the norms too: running_mean N(0, 0.1^2), running_var U(0.5, 1.5), weight U(0.5, 1.5),
+    bias N(0, 0.1^2), drawn in that order, module by module. Returns ``model``."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, _BatchNorm):
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
+                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
+            if isinstance(m, (_BatchNorm, nn.GroupNorm)):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+    return model
+
+
+def randomize_state(module: nn.Module, seed: int, *, std: float, skip: Sequence[str] = ()) -> nn.Module:
+    """Every parameter and buffer of ``module`` random, so eval-mode outputs test all of them: N(0, std^2), but
+    ``running_var`` U(0.5, 1.5); ``num_batches_tracked`` and names containing a string of ``skip`` are left
+    alone. Returns ``module``."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, tensor in module.state_dict().items():
+            if name.endswith('num_batches_tracked') or any(s in name for s in skip):
+                continue
+            if name.endswith('running_var'):
+                tensor.copy_(torch.rand(tensor.shape, generator=gen) + 0.5)
+            else:
+                tensor.copy_(torch.randn(tensor.shape, generator=gen) * std)
+    return module

@@ -13,8 +13,8 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
-from torch.nn.modules.batchnorm import _BatchNorm
 
+from conftest import randomize_norms
 import pose_plugins  # noqa: F401
 from pose_plugins.models.backbones.resnet import ResNet
 from pose_plugins.models.heads.heatmap_head import HeatmapHead
@@ -56,12 +56,7 @@ def _randomize(model: torch.nn.Module, seed: int) -> None:
             if param.dim() > 1:
                 fan_in = param[0].numel() if 'deconv' not in name else param.shape[0] * param[0, 0].numel()
                 param.copy_(torch.randn(param.shape, generator=gen) * (1.0 / fan_in)**0.5)
-        for m in model.modules():
-            if isinstance(m, _BatchNorm):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) * 0.5 + 0.5)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
+    randomize_norms(model, seed + 1)
 
 
 def _data_samples(batch_size: int, seed: int) -> list:

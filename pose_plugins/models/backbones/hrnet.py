@@ -19,18 +19,17 @@ Differences from mmpose, all invisible on its published models:
 import copy
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, Optional
+from typing import ClassVar, Optional
 
 import torch.nn as nn
 from mmcv.cnn import build_conv_layer, build_norm_layer
-from mmpose.models.backbones.base_backbone import BaseBackbone
 from mmpose.utils.typing import OptConfigType, OptMultiConfig
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from pose_plugins.models.layers.basic_block import BasicBlock
 from pose_plugins.models.layers.bottleneck import Bottleneck
 from pose_plugins.models.layers.hr_module import HRModule
+from pose_plugins.models.layers.pose_backbone import PoseBackbone, is_count
 from pose_plugins.models.layers.res_layer import ResBlockType, make_res_layer
 from pose_plugins.registry import MODELS
 
@@ -51,13 +50,8 @@ def _hrnet_table(width: int) -> dict:
     return table
 
 
-def _is_count(value: Any) -> bool:
-    """A positive int (bools excluded)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
 @MODELS.register_module()
-class HRNet(BaseBackbone):
+class HRNet(PoseBackbone):
     """High-Resolution Network: a stride-4 stem, then stages of parallel multi-resolution branches.
 
     Stem: two 3x3 stride-2 convs of 64 channels, each + norm + ReLU. Stage 1: one branch of residual blocks
@@ -129,13 +123,9 @@ class HRNet(BaseBackbone):
                  zero_init_residual: bool = False,
                  frozen_stages: int = -1,
                  init_cfg: OptMultiConfig = None) -> None:
-        if init_cfg is None:
-            init_cfg = [
-                dict(type='Kaiming', layer=['Conv2d'], mode='fan_out', nonlinearity='relu'),
-                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-            ]
-        super().__init__(init_cfg=init_cfg)
-        if not _is_count(in_channels):
+        super().__init__(norm_eval=norm_eval, frozen_stages=frozen_stages, zero_init_residual=zero_init_residual,
+                         init_cfg=init_cfg)
+        if not is_count(in_channels):
             raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
         stages, upsample_cfg = self._parse_table(arch, extra)
         num_stages = len(stages)
@@ -144,30 +134,18 @@ class HRNet(BaseBackbone):
         elif 'multiscale_output' in stages[-1] and stages[-1]['multiscale_output'] != multiscale_output:
             raise ValueError(f'multiscale_output={multiscale_output} contradicts '
                              f"extra['stage{num_stages}']['multiscale_output']={stages[-1]['multiscale_output']}")
-        if isinstance(frozen_stages, bool) or not isinstance(frozen_stages, int) \
-                or not -1 <= frozen_stages <= num_stages:
-            raise ValueError(f'frozen_stages must be an int in [-1, {num_stages}], got {frozen_stages!r}')
+        self._check_frozen_stages(num_stages)
         norm_cfg = dict(type='BN') if norm_cfg is None else copy.deepcopy(norm_cfg)
         self.conv_cfg = conv_cfg
         self.norm_cfg = norm_cfg
-        self.norm_eval = norm_eval
         self.with_cp = with_cp
-        self.zero_init_residual = zero_init_residual
-        self.frozen_stages = frozen_stages
         self.num_stages = num_stages
         self.multiscale_output = bool(multiscale_output)
         self.stage_cfgs = stages
 
-        # stem: two 3x3 stride-2 convs -> 1/4 resolution
+        # stem: two 3x3 stride-2 convs, each + norm + ReLU -> 1/4 resolution
         c_stem = self.stem_channels
-        self.conv1 = build_conv_layer(conv_cfg, in_channels, c_stem, kernel_size=3, stride=2, padding=1,
-                                      bias=False)
-        self.norm1_name, norm1 = build_norm_layer(norm_cfg, c_stem, postfix=1)
-        self.add_module(self.norm1_name, norm1)
-        self.conv2 = build_conv_layer(conv_cfg, c_stem, c_stem, kernel_size=3, stride=2, padding=1, bias=False)
-        self.norm2_name, norm2 = build_norm_layer(norm_cfg, c_stem, postfix=2)
-        self.add_module(self.norm2_name, norm2)
-        self.relu = nn.ReLU(inplace=True)
+        self._add_stem(in_channels, (c_stem, c_stem), kernel_size=3, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
 
         # stage 1: a single branch of residual blocks
         block = self.blocks_dict[stages[0]['block']]
@@ -199,12 +177,12 @@ class HRNet(BaseBackbone):
     @property
     def norm1(self) -> nn.Module:
         """The stem's first norm layer (``bn1`` for BN)."""
-        return getattr(self, self.norm1_name)
+        return self.get_stem_norm(1)
 
     @property
     def norm2(self) -> nn.Module:
         """The stem's second norm layer (``bn2`` for BN)."""
-        return getattr(self, self.norm2_name)
+        return self.get_stem_norm(2)
 
     @classmethod
     def _parse_table(cls, arch: Optional[str], extra: OptConfigType) -> tuple[list[dict], Optional[dict]]:
@@ -241,14 +219,14 @@ class HRNet(BaseBackbone):
                 raise ValueError(f'{where} has unknown keys {unknown}; allowed: {list(allowed)} (multiscale_output '
                                  'only on the last stage)')
             for key in ('num_modules', 'num_branches'):
-                if not _is_count(cfg[key]):
+                if not is_count(cfg[key]):
                     raise ValueError(f"{where}['{key}'] must be a positive int, got {cfg[key]!r}")
             num_branches = cfg['num_branches']
             if cfg['block'] not in cls.blocks_dict:
                 raise ValueError(f"{where}['block'] must be one of {sorted(cls.blocks_dict)}, got {cfg['block']!r}")
             for key in ('num_blocks', 'num_channels'):
                 values = cfg[key]
-                if not isinstance(values, (list, tuple)) or not all(_is_count(v) for v in values):
+                if not isinstance(values, (list, tuple)) or not all(is_count(v) for v in values):
                     raise ValueError(f"{where}['{key}'] must be a list/tuple of positive ints, got {values!r}")
                 if len(values) != num_branches:
                     raise ValueError(f"{where}['{key}'] has {len(values)} entries {tuple(values)} but "
@@ -287,29 +265,13 @@ class HRNet(BaseBackbone):
                     conv_norm_relu(c_last, c_out if k == num_down - 1 else c_last, 2) for k in range(num_down))))
         return nn.ModuleList(layers)
 
-    def _freeze_stages(self) -> None:
-        """Stop gradients and set eval mode for the stem and stages 1..frozen_stages (with their transitions)."""
-        if self.frozen_stages < 0:
-            return
-        frozen: list[nn.Module] = [self.conv1, self.norm1, self.conv2, self.norm2]
-        for s in range(1, self.frozen_stages + 1):
-            frozen.append(self.layer1 if s == 1 else getattr(self, f'stage{s}'))
-            if s < self.num_stages:
-                frozen.append(getattr(self, f'transition{s}'))
-        for module in frozen:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
-    def init_weights(self) -> None:
-        """Apply ``init_cfg`` (mmengine), then ``zero_init_residual`` unless a checkpoint was loaded."""
-        super().init_weights()
-        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
-        pretrained = any(isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained' for cfg in cfgs)
-        if self.zero_init_residual and not pretrained:
-            for module in self.modules():
-                if isinstance(module, (BasicBlock, Bottleneck)):
-                    module.zero_init_last()
+    def _stage_modules(self, stage: int) -> list[nn.Module]:
+        """``frozen_stages >= stage`` freezes stage ``stage`` (``layer1`` or ``stage{s}``) and the transition
+        after it."""
+        modules = [self.layer1 if stage == 1 else getattr(self, f'stage{stage}')]
+        if stage < self.num_stages:
+            modules.append(getattr(self, f'transition{stage}'))
+        return modules
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
         """Extract features.
@@ -320,9 +282,7 @@ class HRNet(BaseBackbone):
         Returns:
             tuple[Tensor]: (B, C_0, H_0, W_0), or every branch (B, C_b, H_b, W_b) with ``multiscale_output``.
         """
-        x = self.relu(self.norm1(self.conv1(x)))
-        x = self.relu(self.norm2(self.conv2(x)))
-        feats = [self.layer1(x)]
+        feats = [self.layer1(self._forward_stem(x))]
         for s in range(2, self.num_stages + 1):
             inputs = []
             for b, layer in enumerate(getattr(self, f'transition{s - 1}')):
@@ -330,13 +290,3 @@ class HRNet(BaseBackbone):
                 inputs.append(source if layer is None else layer(source))
             feats = getattr(self, f'stage{s}')(inputs)
         return tuple(feats)
-
-    def train(self, mode: bool = True) -> 'HRNet':
-        """Set train/eval mode, then re-apply ``frozen_stages`` and ``norm_eval``."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
-        return self

@@ -15,18 +15,16 @@ of ``out_indices`` are built but not run (mmpose runs them and discards their ou
 """
 import copy
 import importlib.util
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 import torch.nn as nn
-from mmcv.cnn import build_conv_layer, build_norm_layer
-from mmpose.models.backbones.base_backbone import BaseBackbone
 from mmpose.utils.typing import OptConfigType, OptMultiConfig
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from pose_plugins.models.layers.basic_block import BasicBlock
 from pose_plugins.models.layers.bottleneck import Bottleneck
+from pose_plugins.models.layers.pose_backbone import PoseBackbone, is_count
 from pose_plugins.models.layers.res_layer import ResBlockType, make_res_layer
 from pose_plugins.registry import MODELS
 
@@ -43,13 +41,8 @@ def _torchvision_models_available() -> bool:
         return False
 
 
-def _is_count(value: object) -> bool:
-    """A positive int (bools excluded)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
 @MODELS.register_module()
-class ResNet(BaseBackbone):
+class ResNet(PoseBackbone):
     """ResNet: a stride-4 stem, then four stages of residual blocks, each halving the resolution but the first.
 
     Stem: 7x7 stride-2 conv (``stem_channels``) -> norm -> ReLU -> 3x3 stride-2 max-pool. Stage ``i``
@@ -126,39 +119,26 @@ class ResNet(BaseBackbone):
                  with_cp: bool = False,
                  zero_init_residual: bool = True,
                  init_cfg: OptMultiConfig = None) -> None:
-        if init_cfg is None:
-            init_cfg = [
-                dict(type='Kaiming', layer=['Conv2d'], mode='fan_out', nonlinearity='relu'),
-                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-            ]
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(norm_eval=norm_eval, frozen_stages=frozen_stages, zero_init_residual=zero_init_residual,
+                         init_cfg=init_cfg)
         if isinstance(depth, bool) or depth not in self.arch_settings:
             raise ValueError(f'depth must be one of {sorted(self.arch_settings)}, got {depth!r}')
         for name, value in (('in_channels', in_channels), ('stem_channels', stem_channels),
                             ('base_channels', base_channels)):
-            if not _is_count(value):
+            if not is_count(value):
                 raise ValueError(f'{name} must be a positive int, got {value!r}')
         self.out_indices = self._check_out_indices(out_indices)
-        if isinstance(frozen_stages, bool) or not isinstance(frozen_stages, int) \
-                or not -1 <= frozen_stages <= NUM_STAGES:
-            raise ValueError(f'frozen_stages must be an int in [-1, {NUM_STAGES}], got {frozen_stages!r}')
+        self._check_frozen_stages(NUM_STAGES)
 
         norm_cfg = dict(type='BN') if norm_cfg is None else copy.deepcopy(norm_cfg)
         self.depth = depth
         self.conv_cfg = conv_cfg
         self.norm_cfg = norm_cfg
-        self.norm_eval = norm_eval
         self.with_cp = with_cp
-        self.zero_init_residual = zero_init_residual
-        self.frozen_stages = frozen_stages
         self.block, self.stage_blocks = self.arch_settings[depth]
 
         # stem: 7x7/2 conv -> norm -> ReLU -> 3x3/2 max-pool: 1/4 resolution
-        self.conv1 = build_conv_layer(conv_cfg, in_channels, stem_channels, kernel_size=7, stride=2, padding=3,
-                                      bias=False)
-        self.norm1_name, norm1 = build_norm_layer(norm_cfg, stem_channels, postfix=1)
-        self.add_module(self.norm1_name, norm1)
-        self.relu = nn.ReLU(inplace=True)
+        self._add_stem(in_channels, (stem_channels, ), kernel_size=7, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
 
         stage_channels = []
@@ -194,29 +174,21 @@ class ResNet(BaseBackbone):
     @property
     def norm1(self) -> nn.Module:
         """The stem's norm layer (``bn1`` for BN)."""
-        return getattr(self, self.norm1_name)
+        return self.get_stem_norm(1)
 
-    def _freeze_stages(self) -> None:
-        """Stop gradients and set eval mode for the stem and ``layer1`` .. ``layer{frozen_stages}``."""
-        if self.frozen_stages < 0:
-            return
-        frozen: list[nn.Module] = [self.conv1, self.norm1]
-        frozen += [getattr(self, f'layer{i}') for i in range(1, self.frozen_stages + 1)]
-        for module in frozen:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
+    def _stage_modules(self, stage: int) -> list[nn.Module]:
+        """``frozen_stages >= stage`` freezes ``layer{stage}``."""
+        return [getattr(self, f'layer{stage}')]
 
     def init_weights(self) -> None:
-        """Apply ``init_cfg`` (mmengine), then ``zero_init_residual`` unless a checkpoint was loaded.
+        """Refuse a ``'torchvision://...'`` checkpoint without torchvision, then :meth:`PoseBackbone.init_weights`
+        (``init_cfg``, then ``zero_init_residual`` unless a checkpoint was loaded).
 
         Raises:
             RuntimeError: a ``'torchvision://...'`` checkpoint is asked for but torchvision is not installed
                 (the message says how to use a local file instead).
         """
-        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
-        pretrained = [cfg for cfg in cfgs if isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained']
-        for cfg in pretrained:
+        for cfg in self._pretrained_init_cfgs():
             checkpoint = cfg.get('checkpoint')
             if isinstance(checkpoint, str) and checkpoint.startswith('torchvision://') \
                     and not _torchvision_models_available():
@@ -225,10 +197,6 @@ class ResNet(BaseBackbone):
                     "torchvision's ImageNet weights (e.g. resnet50-0676ba61.pth) locally and use "
                     "init_cfg=dict(type='Pretrained', checkpoint='path/to/resnet50-0676ba61.pth')")
         super().init_weights()
-        if self.zero_init_residual and not pretrained:
-            for module in self.modules():
-                if isinstance(module, (BasicBlock, Bottleneck)):
-                    module.zero_init_last()
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
         """Extract features.
@@ -239,20 +207,10 @@ class ResNet(BaseBackbone):
         Returns:
             tuple[Tensor]: (B, C_i, H_i, W_i) for each i in ``out_indices``, in stage order.
         """
-        x = self.maxpool(self.relu(self.norm1(self.conv1(x))))
+        x = self.maxpool(self._forward_stem(x))
         outs = []
         for i in range(self.out_indices[-1] + 1):  # later stages feed no output
             x = getattr(self, f'layer{i + 1}')(x)
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)
-
-    def train(self, mode: bool = True) -> 'ResNet':
-        """Set train/eval mode, then re-apply ``frozen_stages`` and ``norm_eval``."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
-        return self

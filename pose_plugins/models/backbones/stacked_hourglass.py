@@ -26,24 +26,20 @@ Parameter names are our own (the original code is Lua Torch; there are no mmpose
 from typing import Sequence
 
 from mmcv.cnn import build_conv_layer, build_norm_layer
-from mmpose.models.backbones.base_backbone import BaseBackbone
 from mmpose.utils.typing import OptConfigType, OptMultiConfig
 from torch import Tensor, nn
 
 from pose_plugins.models.layers.hourglass_module import HourglassModule
 from pose_plugins.models.layers.hourglass_residual import HourglassResidual
+from pose_plugins.models.layers.pose_backbone import PoseBackbone, is_count
+from pose_plugins.models.layers.stem import build_stem_conv
 from pose_plugins.registry import MODELS
 
 __all__ = ['StackedHourglass']
 
 
-def _is_count(value: object) -> bool:
-    """A positive int (bools excluded)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
 @MODELS.register_module()
-class StackedHourglass(BaseBackbone):
+class StackedHourglass(PoseBackbone):
     """Stacked Hourglass network: stride-4 stem, ``num_stacks`` hourglasses, one set of heatmaps per stack.
 
     Note:
@@ -106,10 +102,10 @@ class StackedHourglass(BaseBackbone):
         super().__init__(init_cfg=init_cfg)
         for name, value in (('out_channels', out_channels), ('num_stacks', num_stacks),
                             ('num_channels', num_channels), ('order', order), ('in_channels', in_channels)):
-            if not _is_count(value):
+            if not is_count(value):
                 raise ValueError(f'StackedHourglass: {name} must be a positive int, got {value!r}')
         stem_channels = tuple(stem_channels)
-        if len(stem_channels) != 2 or not all(_is_count(c) for c in stem_channels):
+        if len(stem_channels) != 2 or not all(is_count(c) for c in stem_channels):
             raise ValueError('StackedHourglass: stem_channels must be two positive ints (7x7 conv width, stem '
                              f'residual width), got {stem_channels!r}')
         norm_cfg = dict(type='BN') if norm_cfg is None else norm_cfg
@@ -128,9 +124,10 @@ class StackedHourglass(BaseBackbone):
             return build_conv_layer(conv_cfg, c_in, c_out, kernel_size=1, bias=bias)
 
         c_conv, c_res = stem_channels
+        conv, _, norm = build_stem_conv(in_channels, c_conv, kernel_size=7, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
         self.stem = nn.Sequential(
-            build_conv_layer(conv_cfg, in_channels, c_conv, kernel_size=7, stride=2, padding=3, bias=False),
-            build_norm_layer(norm_cfg, c_conv)[1],
+            conv,
+            norm,
             nn.ReLU(inplace=True),
             residual(c_conv, c_res),
             nn.MaxPool2d(kernel_size=2, stride=2),
@@ -150,12 +147,6 @@ class StackedHourglass(BaseBackbone):
         self.heatmap_convs = nn.ModuleList(conv1x1(num_channels, out_channels) for _ in range(num_stacks))
         self.feature_links = nn.ModuleList(conv1x1(num_channels, num_channels) for _ in range(num_stacks - 1))
         self.heatmap_links = nn.ModuleList(conv1x1(out_channels, num_channels) for _ in range(num_stacks - 1))
-
-    def train(self, mode: bool = True) -> 'StackedHourglass':
-        """Set train/eval mode and return ``self``, as :meth:`torch.nn.Module.train` does (mmpose's
-        ``BaseBackbone.train`` returns ``None``, which breaks ``model.eval()(x)``)."""
-        super().train(mode)
-        return self
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
         """Heatmaps of every stack.

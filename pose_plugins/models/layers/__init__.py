@@ -6,12 +6,14 @@ from .global_net import GlobalNet
 from .hourglass_module import HourglassModule
 from .hourglass_residual import HourglassResidual
 from .hr_module import HRModule
+from .pose_backbone import PoseBackbone, is_count
 from .refine_bottleneck import RefineBottleneck
 from .refine_net import RefineNet
 from .res_layer import make_res_layer
 from .residual_block import ResidualBlock
+from .stem import build_stem_conv
 
 __all__ = [
     'BasicBlock', 'Bottleneck', 'DeconvStack', 'GlobalNet', 'HRModule', 'HourglassModule', 'HourglassResidual',
-    'RefineBottleneck', 'RefineNet', 'ResidualBlock', 'make_res_layer'
+    'PoseBackbone', 'RefineBottleneck', 'RefineNet', 'ResidualBlock', 'build_stem_conv', 'is_count', 'make_res_layer'
 ]

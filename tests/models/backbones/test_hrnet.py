@@ -9,6 +9,7 @@ import torch.nn as nn
 from mmpose.models.backbones import HRNet as MMPoseHRNet
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from conftest import image, randomize_norms
 from pose_plugins.models.backbones.hrnet import HRNet
 from pose_plugins.models.layers.basic_block import BasicBlock
 from pose_plugins.models.layers.bottleneck import Bottleneck
@@ -31,23 +32,6 @@ def tiny(**changes) -> dict:
         else:
             table[key] = value
     return table
-
-
-def randomize_norms(model: nn.Module, seed: int) -> None:
-    """Non-trivial affine parameters and running stats, so that eval-mode parity tests the norms too."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (_BatchNorm, nn.GroupNorm)):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
-            if isinstance(m, _BatchNorm):
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
-
-
-def image(*shape: int, seed: int = 0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
 PARITY_CASES = {

@@ -8,6 +8,7 @@ import torch.nn as nn
 from mmpose.models.backbones import ResNet as MMPoseResNet
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from conftest import image, randomize_norms
 from pose_plugins.models.backbones.resnet import ResNet
 from pose_plugins.models.layers.basic_block import BasicBlock
 from pose_plugins.models.layers.bottleneck import Bottleneck
@@ -15,23 +16,6 @@ from pose_plugins.models.layers.bottleneck import Bottleneck
 BN_KEYS = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
 # Small-width ResNet-18 (16/32/64/128 channels) for the tests that do not need the published widths.
 TINY = dict(depth=18, stem_channels=8, base_channels=16)
-
-
-def randomize_norms(model: nn.Module, seed: int) -> None:
-    """Non-trivial affine parameters and running stats, so that eval-mode parity tests the norms too."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (_BatchNorm, nn.GroupNorm)):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
-            if isinstance(m, _BatchNorm):
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
-
-
-def image(*shape: int, seed: int = 0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
 PARITY_CASES = {

@@ -6,26 +6,13 @@ from mmengine.registry import DefaultScope
 from mmpose.registry import MODELS as MMPOSE_MODELS
 from torch import nn
 
+from conftest import randomize_state
 from pose_plugins.models.backbones.stacked_hourglass import StackedHourglass
 from pose_plugins.models.layers.hourglass_module import HourglassModule
 from pose_plugins.models.layers.hourglass_residual import HourglassResidual
 
 K = 3
 TINY = dict(out_channels=K, num_channels=8, stem_channels=(4, 8))
-
-
-def _randomize(module: nn.Module, seed: int = 0) -> nn.Module:
-    """Random weights and BN running statistics, so eval-mode outputs test every parameter."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, tensor in module.state_dict().items():
-            if name.endswith('num_batches_tracked'):
-                continue
-            if name.endswith('running_var'):
-                tensor.copy_(torch.rand(tensor.shape, generator=gen) + 0.5)
-            else:
-                tensor.copy_(torch.randn(tensor.shape, generator=gen) * 0.3)
-    return module
 
 
 # ---------------------------------------------------------------- HourglassResidual
@@ -46,7 +33,8 @@ def _residual_reference(block: HourglassResidual, x: torch.Tensor) -> torch.Tens
 
 @pytest.mark.parametrize('in_channels,out_channels', [(6, 6), (4, 10)], ids=['identity-skip', 'projection'])
 def test_residual_is_preactivation_bottleneck_of_half_width(in_channels, out_channels):
-    block = _randomize(HourglassResidual(in_channels=in_channels, out_channels=out_channels)).double().eval()
+    block = HourglassResidual(in_channels=in_channels, out_channels=out_channels)
+    block = randomize_state(block, 0, std=0.3).double().eval()
     assert block.mid_channels == out_channels // 2
     assert block.conv1.out_channels == block.conv2.out_channels == out_channels // 2
     assert (block.skip is None) == (in_channels == out_channels)
@@ -60,7 +48,7 @@ def test_residual_is_preactivation_bottleneck_of_half_width(in_channels, out_cha
 
 def test_residual_with_cp_gives_same_output_and_grads():
     torch.manual_seed(0)
-    plain = _randomize(HourglassResidual(in_channels=4, out_channels=6)).train()
+    plain = randomize_state(HourglassResidual(in_channels=4, out_channels=6), 0, std=0.3).train()
     ckpt = HourglassResidual(in_channels=4, out_channels=6, with_cp=True).train()
     ckpt.load_state_dict(plain.state_dict())
     x = torch.randn(2, 4, 4, 4)
@@ -130,7 +118,7 @@ def _upsample_2x(x: torch.Tensor) -> torch.Tensor:
 
 def test_order2_hourglass_equals_unrolled_computation_float64():
     """The recursive module equals Newell's order-2 hourglass written out level by level (float64, eval)."""
-    hourglass = _randomize(HourglassModule(order=2, channels=6), seed=3).double().eval()
+    hourglass = randomize_state(HourglassModule(order=2, channels=6), 3, std=0.3).double().eval()
     inner = hourglass.low2
     assert isinstance(inner, HourglassModule) and isinstance(inner.low2, HourglassResidual)
 
@@ -179,7 +167,7 @@ def test_paper_sizes_256_input_gives_64x64_and_4x4_bottom(monkeypatch):
 
 
 def test_inter_stack_links_feed_the_next_stack_only():
-    model = _randomize(StackedHourglass(num_stacks=2, order=2, **TINY), seed=5).eval()
+    model = randomize_state(StackedHourglass(num_stacks=2, order=2, **TINY), 5, std=0.3).eval()
     x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(6))
     with torch.no_grad():
         first, second = model(x)

@@ -13,6 +13,7 @@ from mmpose.registry import MODELS as MMPOSE_MODELS
 from mmpose.structures import PoseDataSample
 from torch import nn
 
+from conftest import randomize_state
 from pose_plugins.models.heads.heatmap_head import HeatmapHead
 from pose_plugins.models.layers.deconv_stack import DeconvStack
 from pose_plugins.models.losses.keypoint_mse_loss import KeypointMSELoss
@@ -53,16 +54,7 @@ def _build_pair(name: str, **extra):
     with DefaultScope.overwrite_default_scope('mmpose'):
         theirs = MMPoseHeatmapHead(in_channels=C, out_channels=K, decoder=_decoder(scale), **kwargs, **theirs_extra)
         ours = HeatmapHead(in_channels=C, out_channels=K, decoder=_decoder(scale), **kwargs, **ours_extra)
-    gen = torch.Generator().manual_seed(0)
-    state = theirs.state_dict()
-    for key, value in state.items():
-        if key.endswith('num_batches_tracked'):
-            continue
-        if key.endswith('running_var'):
-            value.copy_(torch.rand(value.shape, generator=gen) + 0.5)
-        else:
-            value.copy_(torch.randn(value.shape, generator=gen) * 0.5)
-    theirs.load_state_dict(state, strict=True)
+    randomize_state(theirs, 0, std=0.5)
     ours.load_state_dict(theirs.state_dict(), strict=True)
     return theirs.eval(), ours.eval(), scale
 

@@ -8,6 +8,7 @@ from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS as MMPOSE_MODELS
 from mmpose.structures import PoseDataSample
 
+from conftest import randomize_state
 from pose_plugins.codecs import IntegralRegressionLabel
 from pose_plugins.models.heads import IntegralRegressionHead
 
@@ -20,16 +21,9 @@ CODEC = dict(input_size=INPUT_SIZE, heatmap_size=(FEAT_W * 4, FEAT_H * 4), sigma
 
 
 def _randomize(module: torch.nn.Module, seed: int = 0) -> None:
-    """Weights large enough for peaked softmax maps; BN statistics away from the identity."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, tensor in module.state_dict().items():
-            if name.endswith('num_batches_tracked') or 'linspace' in name:
-                continue
-            if name.endswith('running_var'):
-                tensor.copy_(torch.rand(tensor.shape, generator=gen) + 0.5)
-            else:
-                tensor.copy_(torch.randn(tensor.shape, generator=gen))
+    """Weights large enough for peaked softmax maps; BN statistics away from the identity; the coordinate grids
+    (``linspace`` buffers) kept."""
+    randomize_state(module, seed, std=1.0, skip=('linspace', ))
 
 
 def _feats(seed: int = 1, batch: int = B):

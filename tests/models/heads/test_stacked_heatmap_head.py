@@ -8,6 +8,7 @@ from mmpose.evaluation.functional import pose_pck_accuracy
 from mmpose.registry import MODELS as MMPOSE_MODELS
 from mmpose.structures import PoseDataSample
 
+from conftest import randomize_norms
 from pose_plugins.models.heads.heatmap_head import HeatmapHead
 from pose_plugins.models.heads.stacked_heatmap_head import StackedHeatmapHead
 from pose_plugins.models.losses.keypoint_mse_loss import KeypointMSELoss
@@ -130,8 +131,9 @@ def test_flip_test_on_mirror_symmetric_image_is_left_right_consistent():
     y0 = y1 hold up to the quarter-pixel refinement, which mmpose's decoder (and ours, bit-exact with it) applies
     asymmetrically at the borders (x moves only if 1 < x < W - 1, y only if 0 < x < W)."""
     from pose_plugins.models.backbones.stacked_hourglass import StackedHourglass
-    backbone = _randomize_bn(StackedHourglass(out_channels=2, num_stacks=2, order=1, num_channels=8,
-                                              stem_channels=(4, 8))).eval()
+    # random BN statistics and affine parameters, so the eval-mode network is far from symmetric
+    backbone = randomize_norms(StackedHourglass(out_channels=2, num_stacks=2, order=1, num_channels=8,
+                                                stem_channels=(4, 8)), seed=11).eval()
     half = torch.rand(B, 3, H * 4, W * 2, generator=torch.Generator().manual_seed(7))
     image = torch.cat([half, half.flip(-1)], dim=-1)  # (B, 3, 4H, 4W), equal to its mirror image
     samples = [PoseDataSample(metainfo=dict(flip_indices=[1, 0])) for _ in range(B)]
@@ -147,19 +149,6 @@ def test_flip_test_on_mirror_symmetric_image_is_left_right_consistent():
         assert k0[0] + k1[0] == pytest.approx((W - 1) * stride, abs=stride / 4 + 1e-4)
         assert k0[1] == pytest.approx(k1[1], abs=stride / 4 + 1e-4) and s0 == pytest.approx(s1)
     assert not any(torch.allclose(m.heatmaps[1], m.heatmaps[0].flip(-1)) for m in raw_maps)
-
-
-def _randomize_bn(module):
-    """Random BN statistics and affine parameters, so the eval-mode network is far from symmetric."""
-    gen = torch.Generator().manual_seed(11)
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.num_features, generator=gen) * 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
-                m.weight.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
-                m.bias.copy_(torch.randn(m.num_features, generator=gen) * 0.1)
-    return module
 
 
 def test_forward_returns_every_stack_and_checks_them():

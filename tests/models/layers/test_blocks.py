@@ -8,25 +8,11 @@ from mmpose.models.backbones.resnet import BasicBlock as MMPoseBasicBlock
 from mmpose.models.backbones.resnet import Bottleneck as MMPoseBottleneck
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from conftest import image, randomize_norms
 from pose_plugins.models.layers.basic_block import BasicBlock
 from pose_plugins.models.layers.res_layer import make_res_layer
 from pose_plugins.models.layers.bottleneck import Bottleneck
 from pose_plugins.models.layers.hr_module import HRModule
-
-
-def randomize_norms(model: nn.Module, seed: int) -> None:
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, _BatchNorm):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
-
-
-def image(*shape: int, seed: int = 0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
 def projection(c_in: int, c_out: int, stride: int) -> nn.Sequential:
