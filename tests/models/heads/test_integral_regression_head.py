@@ -135,22 +135,36 @@ def test_3d_loss_predict_and_flip_symmetry():
     losses = head.loss(_feats(), samples)
     assert losses['loss_kpt'] > 0 and set(losses) == {'loss_kpt', 'acc_pose'}
 
-    # flip test on a mirrored input: the features of the mirror image are the mirrored features, so averaging
-    # must give the same prediction for the image and for its mirror (up to the one-pixel shift convention)
+    # z is not mirrored: the flip-test depth is the mean of keypoint k's and its partner's mirrored depths
     feats = _feats()
     flipped = (feats[0].flip(-1), )
-    cfg = dict(flip_test=True, shift_coords=False)
-    a = head.predict([feats, flipped], samples, cfg)
-    plain = head.predict(feats, samples, dict(flip_test=False))
-    for pred, ref in zip(a, plain):
-        assert pred.keypoints.shape == (1, K, 3)
-        assert np.isfinite(pred.keypoints).all()
-    # z is not mirrored: the flip-test depth is the mean of keypoint k's and its partner's mirrored depths
+    predicted = head.predict([feats, flipped], samples, dict(flip_test=True, shift_coords=False))
     c_orig, _ = head(feats)
     c_flip, _ = head(flipped)
     expected_z = (c_orig[..., 2] + c_flip[:, FLIP_INDICES, 2]) / 2 * 2000.0 - 1000.0
-    got_z = torch.tensor(np.stack([p.keypoints[0, :, 2] for p in a]))
+    got_z = torch.tensor(np.stack([p.keypoints[0, :, 2] for p in predicted]))
     assert torch.allclose(got_z, expected_z, atol=1e-2)
+
+
+@pytest.mark.parametrize('depth_bins', [1, 6], ids=['2d', '3d'])
+def test_flip_test_is_mirror_symmetric(depth_bins):
+    """Flip test on (image, mirror) and on (mirror, image) gives mirrored poses: x -> w - 1 - x (shift_coords),
+    left/right swapped, y and z equal. Holds for any network, so a random one is used."""
+    codec = dict(CODEC, bbox_3d_shape=2000.0) if depth_bins > 1 else CODEC
+    head = IntegralRegressionHead(in_channels=C, in_featuremap_size=(FEAT_W, FEAT_H), num_joints=K, **DECONV,
+                                  depth_bins=depth_bins,
+                                  decoder=dict(type='pose_plugins.IntegralRegressionLabel', **codec))
+    _randomize(head)
+    head.eval()
+    samples = _samples(IntegralRegressionLabel(**codec), dims=3 if depth_bins > 1 else 2)
+    a_feats, b_feats = _feats(1), _feats(7)  # any two feature sets: one stands for the mirror of the other
+    cfg = dict(flip_test=True, shift_coords=True)
+    pred_a = np.stack([p.keypoints[0] for p in head.predict([a_feats, b_feats], samples, cfg)])
+    pred_b = np.stack([p.keypoints[0] for p in head.predict([b_feats, a_feats], samples, cfg)])
+    mirrored = pred_b[:, FLIP_INDICES].copy()
+    mirrored[..., 0] = INPUT_SIZE[0] - 1 - mirrored[..., 0]
+    np.testing.assert_allclose(pred_a, mirrored, atol=1e-3)
+    assert np.abs(pred_a[..., 0] - pred_a[:, FLIP_INDICES, 0]).max() > 1.0  # not trivially symmetric
 
 
 def test_gradients_reach_every_parameter_3d():
