@@ -16,7 +16,7 @@ from mmpose.utils.typing import Features, OptConfigType, OptSampleList, Predicti
 from torch import Tensor, nn
 
 from pose_plugins.models.heads.heatmap_predict import heatmap_accuracy, predict_heatmaps
-from pose_plugins.models.layers.deconv_stack import DeconvStack
+from pose_plugins.models.layers.deconv_stack import make_deconv_layers
 from pose_plugins.registry import KEYPOINT_CODECS, MODELS
 
 __all__ = ['HeatmapHead']
@@ -98,17 +98,8 @@ class HeatmapHead(BaseHead):
         self.loss_module = MODELS.build(loss)
         self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
 
-        channels = in_channels
-        if deconv_out_channels:
-            if deconv_kernel_sizes is None or len(deconv_kernel_sizes) != len(deconv_out_channels):
-                raise ValueError('deconv_out_channels and deconv_kernel_sizes must have the same length, got '
-                                 f'deconv_out_channels={deconv_out_channels} and '
-                                 f'deconv_kernel_sizes={deconv_kernel_sizes}')
-            self.deconv_layers = DeconvStack(
-                in_channels=channels, out_channels=deconv_out_channels, kernel_sizes=deconv_kernel_sizes)
-            channels = self.deconv_layers.out_channels
-        else:
-            self.deconv_layers = nn.Identity()
+        self.deconv_layers, channels = make_deconv_layers(
+            in_channels=in_channels, out_channels=deconv_out_channels, kernel_sizes=deconv_kernel_sizes)
 
         if conv_out_channels:
             self.conv_layers = self._make_conv_layers(channels, conv_out_channels, conv_kernel_sizes)

@@ -11,7 +11,7 @@ Note:
     - K: number of keypoints
     - H, W: heatmap height and width
 """
-from typing import Callable
+from typing import Callable, Tuple
 
 import torch
 from mmengine.structures import PixelData
@@ -21,7 +21,7 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import Features, InstanceList, OptConfigType, OptSampleList, Predictions
 from torch import Tensor
 
-__all__ = ['predict_heatmaps', 'heatmap_accuracy']
+__all__ = ['predict_heatmaps', 'heatmap_accuracy', 'split_flip_feats']
 
 
 def predict_heatmaps(forward: Callable[[Features], Tensor],
@@ -50,10 +50,7 @@ def predict_heatmaps(forward: Callable[[Features], Tensor],
     if test_cfg is None:
         test_cfg = {}
     if test_cfg.get('flip_test', False):
-        if not (isinstance(feats, list) and len(feats) == 2):
-            raise ValueError('flip_test expects feats = [feats, flipped_feats], got '
-                             f'{type(feats).__name__} of length {len(feats)}')
-        feats_orig, feats_flipped = feats
+        feats_orig, feats_flipped = split_flip_feats(feats)
         heatmaps_flipped = flip_heatmaps(
             forward(feats_flipped),
             flip_indices=batch_data_samples[0].metainfo['flip_indices'],
@@ -67,6 +64,21 @@ def predict_heatmaps(forward: Callable[[Features], Tensor],
     if test_cfg.get('output_heatmaps', False):
         return preds, [PixelData(heatmaps=heatmaps) for heatmaps in batch_heatmaps.detach()]
     return preds
+
+
+def split_flip_feats(feats: Features) -> Tuple[Features, Features]:
+    """``(feats, flipped_feats)`` from what :class:`mmpose.models.TopdownPoseEstimator` passes a head in flip test.
+
+    Args:
+        feats (List[Tuple[Tensor]]): ``[feats, flipped_feats]``, the features of the batch and of its mirror.
+
+    Returns:
+        tuple: the two feature tuples; ``ValueError`` for anything else.
+    """
+    if not (isinstance(feats, list) and len(feats) == 2):
+        raise ValueError('flip_test expects feats = [feats, flipped_feats], got '
+                         f'{type(feats).__name__} of length {len(feats)}')
+    return feats[0], feats[1]
 
 
 def heatmap_accuracy(pred_heatmaps: Tensor, gt_heatmaps: Tensor, keypoint_weights: Tensor,

@@ -21,7 +21,8 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import Features, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
-from pose_plugins.models.layers.deconv_stack import DeconvStack
+from pose_plugins.models.heads.heatmap_predict import split_flip_feats
+from pose_plugins.models.layers.deconv_stack import make_deconv_layers
 from pose_plugins.models.layers.soft_argmax import SoftArgmax
 from pose_plugins.registry import KEYPOINT_CODECS, MODELS
 
@@ -142,18 +143,9 @@ class IntegralRegressionHead(BaseHead):
                              f'{type(self.decoder).__name__} is {"3D" if depth_bins == 1 else "2D"} '
                              '(set or drop its bbox_3d_shape)')
 
-        channels = in_channels
-        num_deconv = len(deconv_out_channels) if deconv_out_channels else 0
-        if num_deconv:
-            if deconv_kernel_sizes is None or len(deconv_kernel_sizes) != num_deconv:
-                raise ValueError('deconv_out_channels and deconv_kernel_sizes must have the same length, got '
-                                 f'deconv_out_channels={deconv_out_channels} and '
-                                 f'deconv_kernel_sizes={deconv_kernel_sizes}')
-            self.deconv_layers = DeconvStack(
-                in_channels=channels, out_channels=deconv_out_channels, kernel_sizes=deconv_kernel_sizes)
-            channels = self.deconv_layers.out_channels
-        else:
-            self.deconv_layers = nn.Identity()
+        self.deconv_layers, channels = make_deconv_layers(
+            in_channels=in_channels, out_channels=deconv_out_channels, kernel_sizes=deconv_kernel_sizes)
+        num_deconv = self._num_deconv
         cfg = dict(type='Conv2d', in_channels=channels, out_channels=num_joints * depth_bins, kernel_size=1)
         cfg.update(final_layer)
         self.final_layer = build_conv_layer(cfg)
@@ -210,12 +202,10 @@ class IntegralRegressionHead(BaseHead):
         if test_cfg is None:
             test_cfg = {}
         if test_cfg.get('flip_test', False):
-            if not (isinstance(feats, list) and len(feats) == 2):
-                raise ValueError('flip_test expects feats = [feats, flipped_feats], got '
-                                 f'{type(feats).__name__} of length {len(feats)}')
+            feats_orig, feats_flipped = split_flip_feats(feats)
             metainfo = batch_data_samples[0].metainfo
-            coords, heatmaps = self.forward(feats[0])
-            coords_flipped, heatmaps_flipped = self.forward(feats[1])
+            coords, heatmaps = self.forward(feats_orig)
+            coords_flipped, heatmaps_flipped = self.forward(feats_flipped)
             coords_flipped = flip_coordinates(
                 coords_flipped, flip_indices=metainfo['flip_indices'],
                 shift_coords=test_cfg.get('shift_coords', True), input_size=metainfo['input_size'])

@@ -1,7 +1,7 @@
 """Building blocks written once and shared by every model (not registered: plain ``nn.Module``s)."""
 from .basic_block import BasicBlock
 from .bottleneck import Bottleneck
-from .deconv_stack import DeconvStack
+from .deconv_stack import DeconvStack, make_deconv_layers
 from .global_net import GlobalNet
 from .hourglass_module import HourglassModule
 from .hourglass_residual import HourglassResidual
@@ -11,9 +11,11 @@ from .refine_bottleneck import RefineBottleneck
 from .refine_net import RefineNet
 from .res_layer import make_res_layer
 from .residual_block import ResidualBlock
+from .soft_argmax import SoftArgmax
 from .stem import build_stem_conv
 
 __all__ = [
     'BasicBlock', 'Bottleneck', 'DeconvStack', 'GlobalNet', 'HRModule', 'HourglassModule', 'HourglassResidual',
-    'PoseBackbone', 'RefineBottleneck', 'RefineNet', 'ResidualBlock', 'build_stem_conv', 'is_count', 'make_res_layer'
+    'PoseBackbone', 'RefineBottleneck', 'RefineNet', 'ResidualBlock', 'SoftArgmax', 'build_stem_conv', 'is_count',
+    'make_deconv_layers', 'make_res_layer'
 ]

@@ -5,13 +5,13 @@ Xiao et al., "Simple Baselines for Human Pose Estimation and Tracking", ECCV 201
 the stride-32 ResNet feature map into stride-4 heatmap features. The 3DMPPE PoseNet head (Moon et al., ICCV 2019)
 uses the same stack. Written once here; every head that upsamples this way uses it.
 """
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 from mmcv.cnn import build_norm_layer
 from mmpose.utils.typing import OptConfigType
 from torch import Tensor, nn
 
-__all__ = ['DeconvStack']
+__all__ = ['DeconvStack', 'make_deconv_layers']
 
 # kernel size -> (padding, output_padding) that make a stride-2 transposed conv exactly double H and W:
 # H_out = (H - 1) * 2 - 2 * padding + kernel + output_padding = 2 * H.
@@ -92,3 +92,24 @@ class DeconvStack(nn.Sequential):
     def forward(self, x: Tensor) -> Tensor:
         """Upsample ``x`` (B, C, H, W) to (B, C', H * 2**n, W * 2**n)."""
         return super().forward(x)
+
+
+def make_deconv_layers(*, in_channels: int, out_channels: Optional[Sequence[int]],
+                       kernel_sizes: Optional[Sequence[int]]) -> Tuple[nn.Module, int]:
+    """A head's optional upsampling: a :class:`DeconvStack`, or ``nn.Identity`` when ``out_channels`` is empty.
+
+    Args:
+        in_channels (int): Channels of the head's input feature map.
+        out_channels (Sequence[int], optional): Output channels of each deconv block; ``None`` or empty: none.
+        kernel_sizes (Sequence[int], optional): Kernel size of each block, same length as ``out_channels``.
+
+    Returns:
+        tuple: the module (stored as a head's ``deconv_layers``) and its output channels.
+    """
+    if not out_channels:
+        return nn.Identity(), in_channels
+    if kernel_sizes is None or len(kernel_sizes) != len(out_channels):
+        raise ValueError('deconv_out_channels and deconv_kernel_sizes must have the same length, got '
+                         f'deconv_out_channels={out_channels} and deconv_kernel_sizes={kernel_sizes}')
+    stack = DeconvStack(in_channels=in_channels, out_channels=out_channels, kernel_sizes=kernel_sizes)
+    return stack, stack.out_channels
