@@ -50,10 +50,6 @@ def test_config_names_our_classes_with_prefix(config):
     assert not bad, f'{config.name}: unprefixed references resolve to mmpose classes: {bad}'
 
 
-# mmpose classes a config names on purpose (unscoped), because pose_plugins has no class of that kind
-MMPOSE_ON_PURPOSE = {'JSDiscretLoss'}  # integral_res50_debias_coco.py's auxiliary loss, as mmpose's config
-
-
 @pytest.mark.parametrize('config', CONFIGS, ids=lambda p: str(p.relative_to(REPO / 'configs')))
 def test_config_builds_our_classes_not_mmposes(config):
     cfg = Config.fromfile(str(config))
@@ -70,8 +66,7 @@ def test_config_builds_our_classes_not_mmposes(config):
     assert not wrong, f'{config.name}: built mmpose classes where ours were meant: {wrong}'
     losses = [m for m in model.modules()
               if type(m).__name__.endswith('Loss') and not type(m).__module__.startswith('torch.')]
-    assert losses and all(type(m).__module__.startswith('pose_plugins.') or type(m).__name__ in MMPOSE_ON_PURPOSE
-                          for m in losses), losses
+    assert losses and all(type(m).__module__.startswith('pose_plugins.') for m in losses), losses
 
 
 def test_unknown_type_names_type_and_registry():

@@ -1,4 +1,5 @@
-"""Smoke cases (see tests/test_smoke_all_modules.py): IntegralRegressionHead (2D and 3D) and CoordinateL1Loss."""
+"""Smoke cases (see tests/test_smoke_all_modules.py): IntegralRegressionHead (2D and 3D), CoordinateL1Loss and
+KeypointJSDivergenceLoss."""
 import torch
 
 
@@ -14,6 +15,10 @@ CASES = {
              deconv_kernel_sizes=(4, 4), debias=True, beta=2.0),
         lambda m: (lambda out: torch.cat([out[0].flatten(1), out[1].flatten(1)], 1))(m((torch.rand(2, 8, 4, 3), ))),
         (2, 17 * 3 + 17 * 16 * 12)),
+    'KeypointJSDivergenceLoss': (dict(use_target_weight=True),
+                                 lambda m: m(torch.softmax(torch.rand(2, 17, 48, requires_grad=True), -1).reshape(
+                                     2, 17, 8, 6), torch.softmax(torch.rand(2, 17, 48), -1).reshape(2, 17, 8, 6),
+                                             torch.rand(2, 17)), ()),
     'CoordinateL1Loss': (dict(use_target_weight=True, smooth_l1_beta=0.5),
                          lambda m: m(_coords(), torch.rand(2, 17, 3), torch.rand(2, 17), torch.rand(2, 17)), ()),
 }
