@@ -2,7 +2,7 @@
 # people of pose_plugins.datasets.synthetic, on CPU: the README's demo (`bash scripts/demo.sh`).
 # Same recipe as hrnet_w32_coco.py (MSRA heatmaps, MSE with target weights, flip test, the same augmentation),
 # scaled to a 2-core machine: 128x96 input, larger lr, short schedule (data, codec, loaders: the _base_ file).
-_base_ = ['../_base_/synthetic_demo_128x96.py']
+_base_ = ['../_base_/synthetic_demo_128x96.py', '../_base_/hrnet_tiny.py']
 
 train_cfg = dict(max_epochs=12, val_interval=12)
 param_scheduler = [
@@ -12,15 +12,7 @@ param_scheduler = [
 default_hooks = dict(checkpoint=dict(interval=4))
 
 model = dict(
-    backbone=dict(
-        type='pose_plugins.HRNet',
-        extra=dict(
-            stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(1, ), num_channels=(32, )),
-            stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(1, 1), num_channels=(16, 32)),
-            stage3=dict(num_modules=1, num_branches=3, block='BASIC', num_blocks=(1, 1, 1),
-                        num_channels=(16, 32, 64)),
-            stage4=dict(num_modules=1, num_branches=4, block='BASIC', num_blocks=(1, 1, 1, 1),
-                        num_channels=(16, 32, 64, 128)))),
+    backbone=_base_.hrnet_tiny,
     head=dict(
         type='pose_plugins.HeatmapHead',
         in_channels=16,  # the highest-resolution branch

@@ -77,11 +77,14 @@ Y down, Z forward from the camera) for a pinhole camera with square pixels, foca
   image position, so ``fx X / Z + cx`` gives back the stored ``u`` to its 2-decimal rounding (for unlabelled
   keypoints, stored as ``0, 0``, the position outside the image they had);
 * the depth cue, a synthetic convenience that makes depth learnable from one picture: the joint-marker discs
-  are drawn with radius ``marker_radius * height_px * Z_root / Z_j`` (perspective: nearer joints, larger
-  discs) and shaded: the joint-type colour, compressed into grey levels 40-215, is blended towards white when
-  the joint is nearer than the root and towards black when farther, by ``depth_shading * tanh(|z_j| / 300
-  mm)`` (0.37 at 150 mm with the default 0.8); markers are drawn farther first, so nearer ones cover farther
-  ones, and people farther (larger ``Z_root``) first. Real photographs have no such cue.
+  keep their joint-type colour and are drawn with radius ``marker_radius * height_px * Z_root / Z_j``
+  (perspective: nearer joints, larger discs), and each gets a grey centre dot (``_DEPTH_DOT`` of its radius)
+  whose grey level encodes the root-relative depth, the same for every joint type:
+  ``127.5 * (1 + depth_shading * tanh(-z_j / 300 mm))``, white-ish nearer than the root, black-ish farther
+  (mid-grey at the root; 172 / 83 at -/+150 mm with the default 0.8); markers are drawn farther first, so
+  nearer ones cover farther ones, and people farther (larger ``Z_root``) first. Real photographs have no such
+  cue. (A first version shaded the whole disc relative to its type colour; a small CPU model did not learn to
+  read that relative cue within the demo's schedule, while it learns an absolute one.)
 
 The 3D draws come from the same per-image generator but only when ``with_3d=True``, and the 3D knobs are
 recorded in the files' ``info.config`` only then, so the default output is byte-identical to the 2D-only
@@ -150,10 +153,10 @@ _NECK_TO_HEAD, _HEAD_RADIUS = 0.11, 0.065
 # nose sticks out of the head sphere, in head radii.
 _TWIST_RANGE, _LEAN_3D_RANGE = np.array([20.0, 12.0]), 10.0
 _EAR_DEPTH, _NOSE_OUT = 0.25, 1.15
-# Depth cue (3D only): marker colours are first mapped into this grey-level range, then shaded by
-# depth_shading * tanh(|z| / _SHADING_SCALE_MM) towards white (nearer) or black (farther) — steep around the
-# typical +-150 mm, still monotonic up to MAX_ROOT_DEPTH_MM.
-_SHADED_RANGE, _SHADING_SCALE_MM = (40.0, 215.0), 300.0
+# Depth cue (3D only): a grey centre dot of this fraction of the marker radius, grey level
+# 127.5 * (1 + depth_shading * tanh(-z / _SHADING_SCALE_MM)) — steep around the typical +-150 mm, still monotonic
+# up to MAX_ROOT_DEPTH_MM.
+_DEPTH_DOT, _SHADING_SCALE_MM = 0.6, 300.0
 _LIMB_LENGTHS = np.array([[0.165, 0.15], [0.165, 0.15], [0.235, 0.235], [0.235, 0.235]])  # (limb, segment)
 _LIMB_WIDTHS = np.array([[0.055, 0.045], [0.055, 0.045], [0.075, 0.06], [0.075, 0.06]])
 _SIDES = np.array([1.0, -1.0, 1.0, -1.0])  # left arm, right arm, left leg, right leg
@@ -211,9 +214,9 @@ class SyntheticCocoConfig:
         focal_length (float): 3D only. Focal length in units of the image width (``fx = fy``). Defaults to 1.2.
         person_height_mm (tuple[float, float]): 3D only. ``(min, max)`` real size in millimetres of the person
             height unit (``person_height`` is the same unit in pixels). Defaults to ``(1500, 1900)``.
-        depth_shading (float): 3D only. In [0, 1]: the largest blend of a marker towards white (nearer than
-            the root) or black (farther), reached far from the root; 0 leaves only the perspective radius cue.
-            Defaults to 0.8.
+        depth_shading (float): 3D only. In [0, 1]: how far the markers' centre dots go from mid-grey towards
+            white (nearer than the root) or black (farther), reached far from the root; 0 leaves only the
+            perspective radius cue. Defaults to 0.8.
     """
 
     image_size: Tuple[int, int] = (256, 256)
@@ -579,36 +582,34 @@ def _draw_person(layers: Layers, person_id: int, person: Dict, rng: np.random.Ge
         colours = np.where(_IS_RIGHT[:, None], colours * 0.45, colours)
     radii = np.where(np.isin(np.arange(NUM_KEYPOINTS), _FACE), 0.55 * radius, radius)
     order = np.flatnonzero(drawn)
+    dots = None
     if cfg.with_3d:
-        colours, radii = _depth_cue(colours, radii, person['depth'], person['root_depth'], cfg.depth_shading)
+        dots, radii = _depth_cue(radii, person['depth'], person['root_depth'], cfg.depth_shading)
         order = order[np.argsort(-person['depth'][order], kind='stable')]  # farther markers first
     outline = np.zeros(3)
     for k in order:
         _disc(layers, person_id, outline, kpts[k], radii[k] + 1.0)
         _disc(layers, person_id, colours[k], kpts[k], radii[k])
+        if dots is not None:
+            _disc(layers, person_id, np.full(3, dots[k]), kpts[k], _DEPTH_DOT * radii[k])
 
 
-def _depth_cue(colours: np.ndarray, radii: np.ndarray, depth: np.ndarray, root_depth: float,
+def _depth_cue(radii: np.ndarray, depth: np.ndarray, root_depth: float,
                shading: float) -> Tuple[np.ndarray, np.ndarray]:
     """The synthetic monocular depth cue on the joint markers (module docstring).
 
     Args:
-        colours (np.ndarray): (K, 3) BGR marker colours.
         radii (np.ndarray): (K,) marker radii in pixels of a joint at the root's depth.
         depth (np.ndarray): (K,) root-relative depths ``Z_j - Z_root`` in mm (negative = nearer).
         root_depth (float): ``Z_root`` in mm.
         shading (float): ``depth_shading`` in [0, 1].
 
     Returns:
-        tuple: colours (K, 3), first mapped into ``_SHADED_RANGE`` (headroom both ways, also for the white
-        ankle markers) then blended towards white (nearer) or black (farther) by
-        ``shading * tanh(|depth| / _SHADING_SCALE_MM)``; radii (K,) times ``Z_root / Z_j``.
+        tuple: grey levels (K,) of the centre dots, ``127.5 * (1 + shading * tanh(-depth / 300 mm))``; radii
+        (K,) times ``Z_root / Z_j``.
     """
-    low, high = _SHADED_RANGE
-    base = low + colours * ((high - low) / 255.0)
-    nearness = shading * np.tanh(-depth / _SHADING_SCALE_MM)[:, None]
-    target = np.where(nearness > 0, 255.0, 0.0)
-    return base + np.abs(nearness) * (target - base), radii * root_depth / (root_depth + depth)
+    greys = 127.5 * (1.0 + shading * np.tanh(-depth / _SHADING_SCALE_MM))
+    return greys, radii * root_depth / (root_depth + depth)
 
 
 def _draw_occluder(rng: np.random.Generator, image: np.ndarray, owner: np.ndarray, person: Dict,
