@@ -15,7 +15,7 @@ from mmpose.models.heads.base_head import BaseHead
 from mmpose.utils.typing import Features, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
-from pose_plugins.models.heads.heatmap_predict import heatmap_accuracy, predict_heatmaps
+from pose_plugins.models.heads.heatmap_predict import default_head_init_cfg, heatmap_accuracy, predict_heatmaps
 from pose_plugins.models.layers.deconv_stack import make_deconv_layers
 from pose_plugins.registry import KEYPOINT_CODECS, MODELS
 
@@ -82,12 +82,7 @@ class HeatmapHead(BaseHead):
                  loss: OptConfigType = None,
                  decoder: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        if init_cfg is None:
-            init_cfg = [
-                dict(type='Normal', layer=['Conv2d', 'ConvTranspose2d'], std=0.001),
-                dict(type='Constant', layer='BatchNorm2d', val=1),
-            ]
-        super().__init__(init_cfg)
+        super().__init__(default_head_init_cfg() if init_cfg is None else init_cfg)
         if not isinstance(in_channels, int):
             raise TypeError(f'in_channels must be an int (channels of the last feature map), got {in_channels!r}')
 

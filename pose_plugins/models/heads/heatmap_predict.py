@@ -21,7 +21,7 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import Features, InstanceList, OptConfigType, OptSampleList, Predictions
 from torch import Tensor
 
-__all__ = ['predict_heatmaps', 'heatmap_accuracy', 'split_flip_feats']
+__all__ = ['default_head_init_cfg', 'predict_heatmaps', 'heatmap_accuracy', 'split_flip_feats']
 
 
 def predict_heatmaps(forward: Callable[[Features], Tensor],
@@ -64,6 +64,15 @@ def predict_heatmaps(forward: Callable[[Features], Tensor],
     if test_cfg.get('output_heatmaps', False):
         return preds, [PixelData(heatmaps=heatmaps) for heatmaps in batch_heatmaps.detach()]
     return preds
+
+
+def default_head_init_cfg() -> list:
+    """mmpose's (and the original SimpleBaseline / HRNet code's) head init, a new list on every call:
+    Normal(std=0.001) for (transposed) convolutions, constant 1 for BatchNorm weights."""
+    return [
+        dict(type='Normal', layer=['Conv2d', 'ConvTranspose2d'], std=0.001),
+        dict(type='Constant', layer='BatchNorm2d', val=1),
+    ]
 
 
 def split_flip_feats(feats: Features) -> Tuple[Features, Features]:
