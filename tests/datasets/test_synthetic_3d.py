@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pose_plugins.datasets.synthetic import (MAX_ROOT_DEPTH_MM, ROOT_INDICES, SyntheticCocoConfig, _depth_cue,
-                                             make_synthetic_coco, render_synthetic_image)
+from pose_plugins.datasets.synthetic import (MAX_ROOT_DEPTH_MM, ROOT_INDICES, SyntheticCocoConfig, make_synthetic_coco,
+                                             render_synthetic_image)
+from pose_plugins.datasets.synthetic.drawing import depth_cue
 
 REPO = Path(__file__).resolve().parents[2]
 # Small images keep the module at a few seconds (as in test_synthetic.py), now with 3D.
@@ -151,11 +152,11 @@ def test_person_size_matches_the_root_distance():
 def test_depth_cue_by_hand():
     radii = np.array([4.0, 4.0, 4.0])
     depth = np.array([0.0, -300.0, 300.0])  # at the root, nearer, farther; Z_root = 3000 mm
-    greys, scaled = _depth_cue(radii, depth, 3000.0, 0.8)
+    greys, scaled = depth_cue(radii, depth, 3000.0, 0.8)
     weight = 0.8 * np.tanh(1.0)
     np.testing.assert_allclose(greys, [127.5, 127.5 * (1 + weight), 127.5 * (1 - weight)])
     np.testing.assert_allclose(scaled, [4.0, 4.0 * 3000 / 2700, 4.0 * 3000 / 3300])
-    flat, _ = _depth_cue(radii, depth, 3000.0, 0.0)
+    flat, _ = depth_cue(radii, depth, 3000.0, 0.0)
     np.testing.assert_allclose(flat, 127.5)
 
 
