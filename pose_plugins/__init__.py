@@ -1,7 +1,9 @@
 """pose_plugins: classic top-down pose estimation models for OpenMMLab (mmpose 1.x).
 
-Importing the package installs the small compatibility adapters of :mod:`pose_plugins.compat` (before mmpose's
-visualizer can be imported) and registers every codec, model, dataset and metric under the ``pose_plugins`` scope.
+Importing the package installs the small compatibility adapters of :mod:`pose_plugins.compat` (the torchvision
+stand-in's finder, when the start-up hook has not already; the safe checkpoint loader) and registers every codec,
+model, dataset and metric under the ``pose_plugins`` scope. What that changes in a process, and when each change is
+a no-op, is listed in the README section "What importing pose_plugins changes in a process".
 """
 from . import compat
 

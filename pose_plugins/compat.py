@@ -13,9 +13,12 @@
    model with ``device_ids=[LOCAL_RANK]``. :func:`setup_cpu_distributed` (called by ``tools/train.py`` and
    ``tools/test.py``) starts a gloo process group itself when no GPU is present and sets DDP's ``device_ids=None``;
    with GPUs it does nothing and mmengine's NCCL path runs unchanged.
-3. **mmpose's visualizer without torchvision.** ``mmpose.visualization.simcc_vis`` imports
-   ``torchvision.transforms.ToPILImage`` at import time, and no CPU torchvision exists for our torch.
-   :func:`install_torchvision_shim` registers a tiny stand-in module only when torchvision cannot be found.
+3. **mmpose's visualizer without torchvision.** mmpose's visualizer imports ``torchvision.transforms.ToPILImage``
+   at import time, and no CPU torchvision exists for our torch. The start-up hook installed with the package
+   (``pose_plugins_startup.pth`` -> :mod:`_pose_plugins_startup`) lets ``import torchvision`` find a small stand-in
+   (``torchvision.__version__ == '0.0+pose_plugins.stand_in'``) in every interpreter, before anything imports us,
+   and only when no torchvision is installed. :func:`install_torchvision_stand_in` makes sure of it where the hook
+   did not run (``python -S``, a checkout on ``PYTHONPATH`` that was never installed).
 """
 from __future__ import annotations
 
@@ -23,15 +26,13 @@ import importlib.util
 import os
 import pickle
 import sys
-import types
-from importlib.machinery import ModuleSpec
 from typing import Any, Optional
 
 import numpy as np
 import torch
 
 __all__ = [
-    'UnsafeCheckpointError', 'install', 'install_safe_checkpoint_loader', 'install_torchvision_shim',
+    'UnsafeCheckpointError', 'install', 'install_safe_checkpoint_loader', 'install_torchvision_stand_in',
     'load_checkpoint_safely', 'setup_cpu_distributed'
 ]
 
@@ -43,7 +44,7 @@ def _torch_version() -> tuple[int, int]:
 
 def install() -> None:
     """Install every adapter that the running stack needs (idempotent). Called by ``import pose_plugins``."""
-    install_torchvision_shim()
+    install_torchvision_stand_in()
     install_safe_checkpoint_loader()
 
 
@@ -165,41 +166,30 @@ def setup_cpu_distributed(cfg: Any, launcher: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# 3. torchvision shim for mmpose's visualizer
+# 3. torchvision stand-in for mmpose's visualizer
 # --------------------------------------------------------------------------------------------------------------
-class _ToPILImage:
-    """Stand-in for ``torchvision.transforms.ToPILImage``: (C, H, W) tensor or (H, W, C) array -> PIL image."""
+def install_torchvision_stand_in() -> bool:
+    """Let ``import torchvision`` find pose_plugins' stand-in when (and only when) torchvision is not installed.
 
-    def __call__(self, pic: Any) -> Any:
-        from PIL import Image
-        if isinstance(pic, torch.Tensor):
-            array = pic.detach().cpu()
-            if array.is_floating_point():
-                array = (array.clamp(0, 1) * 255).round()
-            array = array.to(torch.uint8).numpy()
-            array = array.transpose(1, 2, 0) if array.ndim == 3 else array
-        else:
-            array = np.asarray(pic)
-        if array.ndim == 3 and array.shape[2] == 1:
-            array = array[..., 0]
-        return Image.fromarray(array)
+    Idempotent; the start-up hook has normally done it already. Honours ``POSE_PLUGINS_TORCHVISION_STAND_IN=0``.
 
+    Returns:
+        bool: whether ``import torchvision`` gives (or already gave) the stand-in; False with a real torchvision.
 
-def install_torchvision_shim() -> bool:
-    """Register a minimal ``torchvision.transforms`` when torchvision is absent. Returns whether it did."""
-    if 'torchvision' in sys.modules or importlib.util.find_spec('torchvision') is not None:
-        return False
-    torchvision = types.ModuleType('torchvision')
-    torchvision.__doc__ = 'pose_plugins stand-in: torchvision is not installed (only ToPILImage is provided)'
-    torchvision.__path__ = []  # a package, so ``import torchvision.transforms`` resolves through sys.modules
-    torchvision.__spec__ = ModuleSpec('torchvision', None, is_package=True)
-    torchvision.__version__ = '0.0.0'  # for version probes (mmengine's collect_env); not a real release
-    transforms = types.ModuleType('torchvision.transforms')
-    transforms.__spec__ = ModuleSpec('torchvision.transforms', None)
-    transforms.ToPILImage = _ToPILImage
-    torchvision.transforms = transforms
-    torchvision.__pose_plugins_shim__ = True
-    sys.modules['torchvision'] = torchvision
-    sys.modules['torchvision.transforms'] = transforms
-    return True
-
+    Raises:
+        ModuleNotFoundError: the start-up module ``_pose_plugins_startup`` (installed beside the package) is missing.
+    """
+    try:
+        import _pose_plugins_startup as startup
+    except ModuleNotFoundError as err:
+        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        raise ModuleNotFoundError(
+            f'pose_plugins: its start-up module _pose_plugins_startup.py is not importable (expected beside the '
+            f'package, in {package_parent}); reinstall pose_plugins (bash scripts/setup.sh or pip install .)',
+            name='_pose_plugins_startup') from err
+    startup.install()
+    if 'torchvision' in sys.modules:
+        return startup.is_stand_in(sys.modules['torchvision'])
+    spec = importlib.util.find_spec('torchvision')
+    return spec is not None and spec.origin is not None \
+        and os.path.dirname(os.path.dirname(spec.origin)) == startup.STAND_IN_DIR

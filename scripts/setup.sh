@@ -17,8 +17,8 @@ PYEOF
 }
 # 1. build tools and torch (CPU wheel from local disk), numpy 2
 pip_install 'setuptools>=77.0.3,<82' wheel cython ninja 'numpy>=2,<2.4' 'torch==2.13.0'
-# 2. pure-python stack
-pip_install -r requirements.txt
+# 2. pure-python stack (runtime) and the test tools
+pip_install -r requirements.txt -r requirements-tests.txt
 # 3. mmcv 2.1.0 built with its compiled ops (needs torch at build time, so no build isolation)
 if ! have mmcv 2.1.0 || ! "$PY" -c 'import mmcv.ops' 2>/dev/null; then
   echo "setup: building mmcv 2.1.0 with ops (first time only, ~11 min on 2 cores)"
@@ -31,9 +31,21 @@ fi
 # 5. mmdet and mmpose without their declared deps (mmpose's chumpy cannot build on Python 3.11)
 have mmdet 3.2.0 || pip_install --no-deps 'mmdet==3.2.0'
 have mmpose 1.3.2 || pip_install --no-deps 'mmpose==1.3.2'
-# 6. this package, editable from THIS checkout (a clone elsewhere re-points it)
+# 6. this package, editable from THIS checkout (a clone elsewhere re-points it), with its start-up hook
+#    (pose_plugins_startup.pth in site-packages, which loads _pose_plugins_startup from this checkout at every start)
 here=$(pwd)
-if ! (cd /tmp && "$PY" -c 'import os, sys, pose_plugins; sys.exit(os.path.dirname(os.path.dirname(pose_plugins.__file__)) != sys.argv[1])' "$here") 2>/dev/null; then
+installed_here() {  # a fresh interpreter imports pose_plugins from here and has run the start-up hook from here
+  (cd /tmp && env -u POSE_PLUGINS_TORCHVISION_STAND_IN "$PY" -c 'import os, sys
+import _pose_plugins_startup as hook, pose_plugins
+top = lambda f: os.path.dirname(os.path.dirname(os.path.abspath(f)))
+sys.exit(top(pose_plugins.__file__) != sys.argv[1] or os.path.dirname(os.path.abspath(hook.__file__)) != sys.argv[1]
+         or hook.TorchvisionStandInFinder not in sys.meta_path)' "$here") 2>/dev/null
+}
+if ! installed_here; then
   pip_install --no-deps --no-build-isolation -e .
+  if ! installed_here; then
+    echo "setup: pose_plugins or its start-up hook is not installed from $here after pip install -e ." >&2
+    exit 1
+  fi
 fi
 echo "setup: ok"

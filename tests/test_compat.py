@@ -1,9 +1,14 @@
-"""pose_plugins.compat: safe checkpoint loading, CPU distributed set-up, torchvision shim."""
+"""pose_plugins.compat: safe checkpoint loading, CPU distributed set-up, the torchvision stand-in and its
+start-up hook (``_pose_plugins_startup``, installed as ``pose_plugins_startup.pth``)."""
+import json
 import os
 import pickle
+import site
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+from typing import Optional, Sequence
 
 import numpy as np
 import pytest
@@ -12,6 +17,7 @@ from mmengine.config import Config
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
+import _pose_plugins_startup as startup
 from pose_plugins import compat
 
 
@@ -128,26 +134,185 @@ def test_setup_cpu_distributed_single_process(monkeypatch):
             dist.destroy_process_group()
 
 
-def test_torchvision_shim_lets_mmpose_visualizer_import():
-    code = textwrap.dedent("""
-        import importlib.util, sys
-        assert importlib.util.find_spec('torchvision') is None or 'torchvision' in sys.modules
+# --------------------------------------------------------------------------------------------------------------
+# torchvision stand-in and the start-up hook
+# --------------------------------------------------------------------------------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+STAND_IN = "0.0+pose_plugins.stand_in"
+
+
+def _fresh_python(code: str, cwd: Path, env: Optional[dict] = None, timeout: int = 300,
+                  args: Sequence[str] = ()) -> subprocess.CompletedProcess:
+    """Run ``code`` (or, with ``args``, a script) in a new interpreter of this Python, as a user would start it."""
+    environ = {k: v for k, v in os.environ.items() if k != startup.ENV_SWITCH}
+    environ.update(env or {})
+    command = [sys.executable, *args] if args else [sys.executable, '-c', textwrap.dedent(code)]
+    return subprocess.run(command, cwd=cwd, env=environ, capture_output=True, text=True, timeout=timeout)
+
+
+def test_startup_hook_is_installed_in_site_packages():
+    """The install put pose_plugins_startup.pth in site-packages, and it loads the hook beside our package."""
+    sites = [*site.getsitepackages(), site.getusersitepackages()]
+    found = [Path(d, 'pose_plugins_startup.pth') for d in sites if Path(d, 'pose_plugins_startup.pth').is_file()]
+    assert found, f'pose_plugins_startup.pth is in none of {sites}: reinstall with bash scripts/setup.sh'
+    assert "__import__('_pose_plugins_startup').install()" in found[0].read_text()
+    assert Path(startup.__file__).resolve().parent == Path(compat.__file__).resolve().parents[1]
+    assert startup.TorchvisionStandInFinder in sys.meta_path
+
+
+def test_startup_hook_is_cheap_and_last(tmp_path):
+    """At start-up the hook loads itself only (no torch, numpy, mmpose, pose_plugins) and asks last."""
+    out = _fresh_python("""
+        import json, sys
+        names = ('_pose_plugins_startup', 'torch', 'numpy', 'mmpose', 'pose_plugins', 'torchvision')
+        print(json.dumps({'loaded': {n: n in sys.modules for n in names}, 'last': sys.meta_path[-1].__name__}))
+    """, tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report == {'loaded': {'_pose_plugins_startup': True, 'torch': False, 'numpy': False, 'mmpose': False,
+                                 'pose_plugins': False, 'torchvision': False},
+                      'last': 'TorchvisionStandInFinder'}
+
+
+def test_mmpose_inferencer_imports_in_a_fresh_interpreter(tmp_path):
+    """mmpose's documented call, without importing pose_plugins first."""
+    out = _fresh_python("""
+        import sys
+        from mmpose.apis import MMPoseInferencer
+        import torchvision
+        print('pose_plugins imported:', 'pose_plugins' in sys.modules, '| torchvision', torchvision.__version__)
+    """, tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == f'pose_plugins imported: False | torchvision {STAND_IN}'
+
+
+def test_mmpose_inferencer_import_fails_with_the_hook_switched_off(tmp_path):
+    """What the hook fixes: with POSE_PLUGINS_TORCHVISION_STAND_IN=0 mmpose's import fails as without us."""
+    out = _fresh_python('from mmpose.apis import MMPoseInferencer', tmp_path, env={startup.ENV_SWITCH: '0'})
+    assert out.returncode != 0
+    assert "No module named 'torchvision'" in out.stderr, out.stderr[-2000:]
+
+
+def test_stand_in_lets_mmpose_visualizer_import_after_importing_us(tmp_path):
+    out = _fresh_python("""
+        import sys
         import pose_plugins
         from mmpose.visualization import PoseLocalVisualizer  # imports torchvision.transforms.ToPILImage
         import torch
         from torchvision.transforms import ToPILImage
         image = ToPILImage()(torch.zeros(3, 4, 5))
         assert image.size == (5, 4), image.size
-        print('ok', getattr(sys.modules['torchvision'], '__pose_plugins_shim__', False))
-    """)
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
+        print('ok', getattr(sys.modules['torchvision'], '__pose_plugins_stand_in__', False))
+    """, tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().startswith('ok')
+    assert out.stdout.strip().splitlines()[-1] == 'ok True'
 
 
-def test_torchvision_shim_does_nothing_when_present(monkeypatch):
+def _stand_in_torchvision():
+    import torchvision
+    if not startup.is_stand_in(torchvision):
+        pytest.skip(f'a real torchvision {torchvision.__version__} is installed: the stand-in is not used')
+    return torchvision
+
+
+def test_stand_in_says_what_it_is():
+    torchvision = _stand_in_torchvision()
+    assert torchvision.__version__ == STAND_IN == startup.STAND_IN_VERSION
+    assert Path(torchvision.__file__).resolve().parent == Path(startup.STAND_IN_DIR, 'torchvision').resolve()
+    assert compat.install_torchvision_stand_in() is True
+    with pytest.raises(AttributeError, match=r"pose_plugins' stand-in .*install torchvision for torchvision\.models"):
+        torchvision.models  # noqa: B018
+    with pytest.raises(ModuleNotFoundError, match=r"torchvision\.models"):
+        import torchvision.models  # noqa: F401
+
+
+def test_mmengine_environment_log_shows_the_stand_in():
+    """mmengine's collect_env (the Runner's "Environment" log block) parses and prints the stand-in's version."""
+    from mmengine.runner.checkpoint import get_torchvision_models
+    from mmengine.utils.dl_utils import collect_env
+    _stand_in_torchvision()
+    assert collect_env()['TorchVision'] == STAND_IN
+    # 'torchvision://' checkpoints parse the version, then need torchvision.models: the error names the stand-in
+    with pytest.raises(AttributeError, match="pose_plugins' stand-in"):
+        get_torchvision_models()
+
+
+@pytest.mark.parametrize('pic, size, mode', [
+    (torch.full((3, 4, 5), 0.5), (5, 4), 'RGB'),  # float CHW in [0, 1]
+    (np.zeros((4, 5, 3), dtype=np.uint8), (5, 4), 'RGB'),  # HWC array
+    (torch.zeros(1, 4, 5, dtype=torch.uint8), (5, 4), 'L'),  # one channel -> greyscale
+], ids=['float-tensor', 'hwc-array', 'one-channel'])
+def test_stand_in_to_pil_image(pic, size, mode):
+    from torchvision.transforms import ToPILImage
+    _stand_in_torchvision()
+    image = ToPILImage()(pic)
+    assert (image.size, image.mode) == (size, mode)
+    if isinstance(pic, torch.Tensor) and pic.is_floating_point():
+        assert image.getpixel((0, 0)) == (128, 128, 128)  # round(0.5 * 255)
+
+
+def test_hook_does_nothing_when_torchvision_is_installed(tmp_path):
+    """A torchvision on the path (here a fake one) wins: the stand-in finder is never asked."""
+    fake = tmp_path / 'site' / 'torchvision'
+    fake.mkdir(parents=True)
+    (fake / '__init__.py').write_text("__version__ = '9.9.9+fake'\nfrom . import transforms\n")
+    (fake / 'transforms.py').write_text('class ToPILImage:\n    pass\n')
+    out = _fresh_python("""
+        import sys
+        import _pose_plugins_startup as startup
+        assert startup.TorchvisionStandInFinder in sys.meta_path  # the hook ran ...
+        asked = []  # it is asked about every module nobody else finds; record the torchvision ones
+        startup.TorchvisionStandInFinder.find_spec = classmethod(
+            lambda cls, name, *a: asked.append(name) if name.split('.')[0] == 'torchvision' else None)
+        import pose_plugins
+        from pose_plugins import compat
+        from mmpose.visualization import PoseLocalVisualizer
+        import torchvision
+        print(torchvision.__version__, compat.install_torchvision_stand_in(), asked)  # ... and is never asked
+    """, tmp_path, env={'PYTHONPATH': str(tmp_path / 'site')})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == '9.9.9+fake False []'
+
+
+def test_install_torchvision_stand_in_leaves_an_imported_torchvision_alone(monkeypatch):
     import types
     fake = types.ModuleType('torchvision')
     monkeypatch.setitem(sys.modules, 'torchvision', fake)
-    assert compat.install_torchvision_shim() is False
+    assert compat.install_torchvision_stand_in() is False
     assert sys.modules['torchvision'] is fake
+
+
+@pytest.mark.slow
+def test_mmpose_train_tool_runs_our_demo_config_without_importing_us_first(tmp_path):
+    """mmpose's own tools/train.py (shipped in its wheel) on our HRNet demo config without ``custom_imports``.
+
+    mmengine's Runner builds mmpose's visualizer (which imports torchvision) before the model, whose
+    ``pose_plugins.`` types import us only then; so this needs the start-up hook. One epoch of one batch.
+    """
+    from mmpose import __file__ as mmpose_init
+
+    from pose_plugins.datasets import SyntheticCocoConfig, make_synthetic_coco
+    train_tool = Path(mmpose_init).parent / '.mim' / 'tools' / 'train.py'
+    assert train_tool.is_file(), f'mmpose 1.3.2 ships tools/train.py in its wheel as {train_tool}'
+    data = make_synthetic_coco(tmp_path / 'data', num_train_images=2, num_val_images=1, seed=0,
+                               config=SyntheticCocoConfig(image_size=(96, 128), person_height=(64.0, 110.0),
+                                                          people_per_image=(1, 1)))
+    root = data['data_root'] + '/'
+    config = tmp_path / 'hrnet_tiny_no_custom_imports.py'
+    config.write_text(textwrap.dedent(f"""
+        _base_ = [{str(REPO / 'configs' / 'demo' / 'hrnet_tiny_synthetic.py')!r}]
+        custom_imports = dict(imports=[], allow_failed_imports=False)  # nothing imports pose_plugins up front
+        train_cfg = dict(max_epochs=1, val_interval=100)
+        loader = dict(num_workers=0, persistent_workers=False)
+        train_dataloader = dict(batch_size=2, **loader, dataset=dict(data_root={root!r}))
+        val_dataloader = dict(batch_size=2, **loader, dataset=dict(
+            data_root={root!r}, bbox_file={data['val_bbox_file']!r}))
+        test_dataloader = val_dataloader
+        val_evaluator = dict(ann_file={data['val_ann_file']!r})
+        test_evaluator = val_evaluator
+    """))
+    out = _fresh_python('', tmp_path, args=[str(train_tool), str(config), '--work-dir', str(tmp_path / 'work')])
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    log = out.stdout + out.stderr
+    assert f'TorchVision: {STAND_IN}' in log  # mmengine's environment log names the stand-in
+    assert 'Epoch(train) [1][1/1]' in log and (tmp_path / 'work' / 'epoch_1.pth').is_file()
