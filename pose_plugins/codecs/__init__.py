@@ -1,6 +1,10 @@
-"""Keypoint codecs, registered in :data:`pose_plugins.registry.KEYPOINT_CODECS`."""
+"""Keypoint codecs, registered in :data:`pose_plugins.registry.KEYPOINT_CODECS`.
+
+A new heatmap codec subclasses :class:`BaseHeatmapCodec` (``base_heatmap_codec.py``: it says what to define).
+"""
+from .base_heatmap_codec import BaseHeatmapCodec
 from .blur_heatmap import CPNBlurHeatmap
 from .integral_regression_label import IntegralRegressionLabel
 from .msra_heatmap import MSRAHeatmap
 
-__all__ = ['CPNBlurHeatmap', 'IntegralRegressionLabel', 'MSRAHeatmap']
+__all__ = ['BaseHeatmapCodec', 'CPNBlurHeatmap', 'IntegralRegressionLabel', 'MSRAHeatmap']

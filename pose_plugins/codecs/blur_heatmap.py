@@ -12,26 +12,14 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from mmpose.codecs.base import BaseKeypointCodec
 from torch import Tensor
 
 from pose_plugins.registry import KEYPOINT_CODECS
-from .msra_heatmap import _check_size
+from .base_heatmap_codec import BaseHeatmapCodec, check_odd_kernel_size
 from .utils.gaussian import _initial_weights_and_mask
-from .utils.heatmap_decode import dark_blur_kernel
+from .utils.heatmap_decode import blur_heatmaps, dark_blur_kernel, flat_argmax, flat_index_to_xy
 
-__all__ = [
-    'CPNBlurHeatmap', 'blurred_one_hot_profiles', 'generate_blurred_one_hot_heatmaps', 'gaussian_blur_zero_pad',
-    'decode_second_maximum'
-]
-
-
-def _check_kernel_size(name: str, value: object) -> int:
-    """``value`` as an odd int >= 1, or a ValueError naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < 1 or value % 2 != 1:
-        raise ValueError(f'{name} must be an odd int >= 1 (an OpenCV Gaussian kernel size), got {value!r}')
-    return int(value)
+__all__ = ['CPNBlurHeatmap', 'blurred_one_hot_profiles', 'generate_blurred_one_hot_heatmaps', 'decode_second_maximum']
 
 
 def _reflect101(index: np.ndarray, length: int) -> np.ndarray:
@@ -117,28 +105,6 @@ def generate_blurred_one_hot_heatmaps(*, heatmap_size: Tuple[int, int], keypoint
     return heatmaps.max(axis=1, initial=0.0), keypoint_weights
 
 
-def gaussian_blur_zero_pad(heatmaps: Tensor, kernel_size: int) -> Tensor:
-    """Separable Gaussian blur (OpenCV's ``getGaussianKernel(kernel_size, 0)`` taps) with zero padding.
-
-    Equals tf-cpn's test-time blur (zero-pad the map, ``cv2.GaussianBlur``, crop) up to float32 rounding.
-
-    Note:
-        B batch, K keypoints, H, W heatmap size.
-
-    Args:
-        heatmaps (Tensor): (B, K, H, W).
-        kernel_size (int): Odd kernel size.
-
-    Returns:
-        Tensor: (B, K, H, W), same dtype and device.
-    """
-    K = heatmaps.shape[1]
-    pad = kernel_size // 2
-    kernel = torch.as_tensor(dark_blur_kernel(kernel_size), device=heatmaps.device).to(heatmaps.dtype)
-    blurred = F.conv2d(heatmaps, kernel.view(1, 1, 1, -1).expand(K, 1, 1, kernel_size), padding=(0, pad), groups=K)
-    return F.conv2d(blurred, kernel.view(1, 1, -1, 1).expand(K, 1, kernel_size, 1), padding=(pad, 0), groups=K)
-
-
 @torch.no_grad()
 def decode_second_maximum(heatmaps: Tensor, *, blur_kernel_size: int, delta: float = 0.25) -> Tuple[Tensor, Tensor]:
     """tf-cpn's decoding, batched: blur, take the maximum, move ``delta`` pixels toward the second maximum.
@@ -162,14 +128,11 @@ def decode_second_maximum(heatmaps: Tensor, *, blur_kernel_size: int, delta: flo
     """
     heatmaps = heatmaps.detach()
     B, K, H, W = heatmaps.shape
-    flat = gaussian_blur_zero_pad(heatmaps, blur_kernel_size).reshape(B, K, H * W)
-    first = flat.argmax(dim=-1)  # (B, K), the first maximum on ties (as np.argmax)
-    second = flat.scatter(-1, first[..., None], -math.inf).argmax(dim=-1)  # (B, K); = first when H * W == 1
-
-    def xy(index: Tensor) -> Tensor:
-        return torch.stack((index % W, torch.div(index, W, rounding_mode='floor')), dim=-1).float()
-
-    peak, towards = xy(first), xy(second) - xy(first)  # (B, K, 2)
+    flat = blur_heatmaps(heatmaps, blur_kernel_size).reshape(B, K, H * W)
+    first = flat_argmax(flat)  # (B, K), the first maximum on ties (as np.argmax)
+    second = flat_argmax(flat.scatter(-1, first[..., None], -math.inf))  # (B, K); = first when H * W == 1
+    peak = flat_index_to_xy(first, W)  # (B, K, 2)
+    towards = flat_index_to_xy(second, W) - peak
     length = towards.norm(dim=-1, keepdim=True)
     shift = torch.where(length > 1e-3, delta * towards / length.clamp(min=1e-3), torch.zeros_like(towards))
     keypoints = peak + shift  # inside the map: both maxima are (tf-cpn clips, as its maxima may be in the pad)
@@ -178,7 +141,7 @@ def decode_second_maximum(heatmaps: Tensor, *, blur_kernel_size: int, delta: flo
 
 
 @KEYPOINT_CODECS.register_module()
-class CPNBlurHeatmap(BaseKeypointCodec):
+class CPNBlurHeatmap(BaseHeatmapCodec):
     """Keypoints <-> CPN's blurred one-hot heatmaps, one heatmap level per Gaussian kernel size.
 
     **Encoding** (tf-cpn ``joints_heatmap_gen``, vectorized, see :func:`generate_blurred_one_hot_heatmaps`): the
@@ -248,40 +211,27 @@ class CPNBlurHeatmap(BaseKeypointCodec):
         blur_kernel_size (int): Odd kernel size of the decoding blur (tf-cpn: 21 at 64x48). Default: 21.
     """
 
-    label_mapping_table = dict(keypoint_weights='keypoint_weights')
-    field_mapping_table = dict(heatmaps='heatmaps')
-    instance_mapping_table = dict()
-
     def __init__(self,
                  *,
                  input_size: Tuple[int, int],
                  heatmap_size: Tuple[int, int],
                  kernel_sizes: Union[int, Sequence[int]],
                  blur_kernel_size: int = 21) -> None:
-        super().__init__()
-        self.input_size = _check_size('input_size', input_size)
-        self.heatmap_size = _check_size('heatmap_size', heatmap_size)
+        super().__init__(input_size=input_size, heatmap_size=heatmap_size)
         self.multilevel = not isinstance(kernel_sizes, (Integral, np.integer))
         if self.multilevel:
             if isinstance(kernel_sizes, (str, bytes)) or not isinstance(kernel_sizes, Sequence) or not kernel_sizes:
                 raise ValueError(f'kernel_sizes must be an odd int or a non-empty sequence of odd ints, got '
                                  f'{kernel_sizes!r}')
-            self.kernel_sizes = tuple(_check_kernel_size(f'kernel_sizes[{i}]', k) for i, k in enumerate(kernel_sizes))
+            self.kernel_sizes = tuple(check_odd_kernel_size(f'kernel_sizes[{i}]', k) for i, k in enumerate(kernel_sizes))
         else:
-            self.kernel_sizes = (_check_kernel_size('kernel_sizes', kernel_sizes), )
-        self.blur_kernel_size = _check_kernel_size('blur_kernel_size', blur_kernel_size)
-        # Stride of the heatmap in input pixels, [w / W, h / H], float32 as in mmpose.
-        self.scale_factor = (np.array(self.input_size) / np.array(self.heatmap_size)).astype(np.float32)
+            self.kernel_sizes = (check_odd_kernel_size('kernel_sizes', kernel_sizes), )
+        self.blur_kernel_size = check_odd_kernel_size('blur_kernel_size', blur_kernel_size)
 
     @property
     def num_levels(self) -> int:
         """Number of heatmap levels L (1 for a single-level codec)."""
         return len(self.kernel_sizes)
-
-    @property
-    def support_batch_decoding(self) -> bool:
-        """False: mmpose's heads expect ``batch_decode`` to return per-sample numpy lists, ours returns tensors."""
-        return False
 
     def encode(self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None) -> dict:
         """Render the target heatmaps and keypoint weights.
@@ -295,22 +245,7 @@ class CPNBlurHeatmap(BaseKeypointCodec):
             - heatmaps: float32 (K, H, W); multi-level: a list of L of them, one per kernel size.
             - keypoint_weights: float32 (N, K); multi-level: a list of L (equal) of them.
         """
-        keypoints = np.asarray(keypoints)
-        if keypoints.ndim != 3 or keypoints.shape[-1] != 2 or not np.issubdtype(keypoints.dtype, np.number):
-            raise ValueError(f'keypoints must be a numeric array of shape (N, K, 2), got shape {keypoints.shape} '
-                             f'and dtype {keypoints.dtype}')
-        if keypoints_visible is None:
-            keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
-        keypoints_visible = np.asarray(keypoints_visible)
-        if keypoints_visible.shape != keypoints.shape[:2] or not np.isfinite(keypoints_visible).all():
-            raise ValueError(f'keypoints_visible must be finite with shape (N, K) = {keypoints.shape[:2]} to '
-                             f'match keypoints, got shape {keypoints_visible.shape}')
-        labelled = keypoints_visible >= 0.5
-        if not np.isfinite(keypoints[labelled]).all():
-            raise ValueError('keypoints must be finite where keypoints_visible >= 0.5, got non-finite '
-                             'coordinates at (instance, keypoint) '
-                             f'{np.argwhere(labelled & ~np.isfinite(keypoints).all(-1)).tolist()}')
-
+        keypoints, keypoints_visible = self._check_keypoints(keypoints, keypoints_visible)
         heatmaps, keypoint_weights = generate_blurred_one_hot_heatmaps(
             heatmap_size=self.heatmap_size,
             keypoints=keypoints / self.scale_factor,
@@ -320,50 +255,16 @@ class CPNBlurHeatmap(BaseKeypointCodec):
             return dict(heatmaps=heatmaps[0], keypoint_weights=keypoint_weights)
         return dict(heatmaps=list(heatmaps), keypoint_weights=[keypoint_weights.copy() for _ in heatmaps])
 
-    def decode(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """Keypoints of one sample, in input-image pixels.
+    def decode_heatmaps(self, heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
+        """tf-cpn's decoding (:func:`decode_second_maximum`), pixel centres mapped to input pixels; loop-free.
 
         Args:
-            encoded (np.ndarray): Heatmaps, (K, H, W) (a head's RefineNet output for one sample).
-
-        Returns:
-            Tuple[np.ndarray, np.ndarray]:
-            - keypoints (np.ndarray): float32, (1, K, 2).
-            - scores (np.ndarray): (1, K).
-        """
-        if not isinstance(encoded, np.ndarray):
-            raise TypeError(f'encoded must be a numpy array of heatmaps (K, H, W), got {type(encoded).__name__}')
-        self._check_heatmaps_shape('encoded', tuple(encoded.shape), 3)
-        heatmaps = torch.from_numpy(np.ascontiguousarray(encoded, dtype=np.float32))[None]
-        keypoints, scores = self.batch_decode(heatmaps)
-        return keypoints.numpy(), scores.numpy()
-
-    def batch_decode(self, heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
-        """Keypoints of a batch, in input-image pixels, on the heatmaps' device, loop-free.
-
-        Per sample equal to :meth:`decode`.
-
-        Args:
-            heatmaps (Tensor): (B, K, H, W).
+            heatmaps (Tensor): (B, K, H, W) (a head's RefineNet output).
 
         Returns:
             Tuple[Tensor, Tensor]:
-            - keypoints (Tensor): float32, (B, K, 2).
+            - keypoints (Tensor): float32 in input pixels, (B, K, 2).
             - scores (Tensor): (B, K).
         """
-        if not isinstance(heatmaps, Tensor):
-            raise TypeError(f'heatmaps must be a torch.Tensor (B, K, H, W), got {type(heatmaps).__name__}')
-        self._check_heatmaps_shape('heatmaps', tuple(heatmaps.shape), 4)
-        if not heatmaps.is_floating_point():
-            heatmaps = heatmaps.float()
         keypoints, scores = decode_second_maximum(heatmaps, blur_kernel_size=self.blur_kernel_size)
-        stride = torch.from_numpy(self.scale_factor).to(keypoints.device)
-        return (keypoints + 0.5) * stride, scores
-
-    def _check_heatmaps_shape(self, name: str, shape: Tuple[int, ...], ndim: int) -> None:
-        """Raise a ValueError naming ``name`` unless ``shape`` has ``ndim`` dims and ends with (H, W)."""
-        W, H = self.heatmap_size
-        layout = '(K, H, W)' if ndim == 3 else '(B, K, H, W)'
-        if len(shape) != ndim or shape[-2:] != (H, W):
-            raise ValueError(f'{name} must have shape {layout} with (H, W) = {(H, W)} from heatmap_size '
-                             f'{self.heatmap_size}, got {shape}')
+        return (keypoints + 0.5) * self._stride(keypoints), scores

@@ -4,9 +4,11 @@ from typing import Optional, Tuple
 
 import numpy as np
 from mmpose.codecs.base import BaseKeypointCodec
+from torch import Tensor
 
 from pose_plugins.registry import KEYPOINT_CODECS
-from .msra_heatmap import MSRAHeatmap, _check_size
+from .base_heatmap_codec import check_size
+from .msra_heatmap import MSRAHeatmap
 
 __all__ = ['IntegralRegressionLabel']
 
@@ -33,7 +35,8 @@ class IntegralRegressionLabel(BaseKeypointCodec):
     3D training, as 3DMPPE mixes MPII and COCO) get label 1/2 and depth weight 0, so only their x and y are
     learned.
 
-    Decoding multiplies by ``(w, h)`` (and maps z back to millimetres); scores are 1, as mmpose's.
+    Decoding multiplies by ``(w, h)`` (and maps z back to millimetres); scores are 1, as mmpose's. A batch is
+    decoded in one call (:meth:`batch_decode`, ``support_batch_decoding`` is True).
 
     Integral regression: Sun et al., "Integral Human Pose Regression", ECCV 2018 (https://arxiv.org/abs/1711.08229);
     auxiliary heatmap targets: Nibali et al., "Numerical Coordinate Regression with Convolutional Neural
@@ -80,8 +83,8 @@ class IntegralRegressionLabel(BaseKeypointCodec):
                  with_heatmaps: bool = True,
                  bbox_3d_shape: Optional[float] = None) -> None:
         super().__init__()
-        self.input_size = _check_size('input_size', input_size)
-        self.heatmap_size = _check_size('heatmap_size', heatmap_size)
+        self.input_size = check_size('input_size', input_size)
+        self.heatmap_size = check_size('heatmap_size', heatmap_size)
         if bbox_3d_shape is not None and (not isinstance(bbox_3d_shape, Real) or isinstance(bbox_3d_shape, bool)
                                           or not bbox_3d_shape > 0):
             raise ValueError(f'IntegralRegressionLabel: bbox_3d_shape must be a positive depth extent in mm '
@@ -152,6 +155,11 @@ class IntegralRegressionLabel(BaseKeypointCodec):
             encoded['heatmaps'] = heatmaps.astype(np.float32)
         return encoded
 
+    @property
+    def support_batch_decoding(self) -> bool:
+        """True: :meth:`batch_decode` decodes a head's whole batch of coordinates at once."""
+        return True
+
     def decode(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Normalised coordinates -> input-image pixels (and root-relative depth in mm).
 
@@ -160,7 +168,7 @@ class IntegralRegressionLabel(BaseKeypointCodec):
 
         Returns:
             tuple:
-            - keypoints (np.ndarray): (N, K, 2) pixels, or (N, K, 3) with root-relative depth in mm.
+            - keypoints (np.ndarray): float32 (N, K, 2) pixels, or (N, K, 3) with root-relative depth in mm.
             - scores (np.ndarray): (N, K), all 1.
         """
         encoded = np.asarray(encoded)
@@ -168,10 +176,31 @@ class IntegralRegressionLabel(BaseKeypointCodec):
         if encoded.ndim != 3 or encoded.shape[-1] != dims:
             raise ValueError(f'IntegralRegressionLabel.decode: expected normalised coordinates (N, K, {dims}), '
                              f'got shape {encoded.shape}')
+        return self._denormalise(encoded)
+
+    def batch_decode(self, encoded: Tensor) -> Tuple[np.ndarray, np.ndarray]:
+        """:meth:`decode` of a batch in one step, indexed per sample as mmpose's ``BaseHead.decode`` reads it.
+
+        Args:
+            encoded (Tensor | np.ndarray): Normalised coordinates, (B, N, K, 2) or (B, N, K, 3) in 3D.
+
+        Returns:
+            tuple:
+            - keypoints (np.ndarray): float32, (B, N, K, 2) or (B, N, K, 3).
+            - scores (np.ndarray): (B, N, K), all 1.
+        """
+        encoded = encoded.detach().cpu().numpy() if isinstance(encoded, Tensor) else np.asarray(encoded)
+        dims = 3 if self.is_3d else 2
+        if encoded.ndim != 4 or encoded.shape[-1] != dims:
+            raise ValueError(f'IntegralRegressionLabel.batch_decode: expected normalised coordinates '
+                             f'(B, N, K, {dims}), got shape {encoded.shape}')
+        return self._denormalise(encoded)
+
+    def _denormalise(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """(..., K, D) normalised -> (..., K, D) pixels (and mm), with scores (..., K) of 1."""
         w, h = self.input_size
-        keypoints = encoded.astype(np.float32) * np.array([w, h] + ([self.bbox_3d_shape] if self.is_3d else []),
-                                                          dtype=np.float32)
+        scale = np.array([w, h] + ([self.bbox_3d_shape] if self.is_3d else []), dtype=np.float32)
+        keypoints = encoded.astype(np.float32) * scale
         if self.is_3d:
             keypoints[..., 2] -= 0.5 * self.bbox_3d_shape
-        scores = np.ones(encoded.shape[:2], dtype=np.float32)
-        return keypoints, scores
+        return keypoints, np.ones(encoded.shape[:-1], dtype=np.float32)

@@ -11,7 +11,8 @@ from mmpose.codecs import MegviiHeatmap
 from mmpose.datasets.transforms import GenerateTarget, PackPoseInputs
 from mmpose.structures import MultilevelPixelData
 
-from pose_plugins.codecs.blur_heatmap import CPNBlurHeatmap, blurred_one_hot_profiles, gaussian_blur_zero_pad
+from pose_plugins.codecs.blur_heatmap import CPNBlurHeatmap, blurred_one_hot_profiles
+from pose_plugins.codecs.utils import blur_heatmaps
 
 # Small maps: input 48x64, heatmap 12x16, stride 4 in both directions.
 INPUT_SIZE = (48, 64)
@@ -322,7 +323,7 @@ def test_decoding_blur_equals_mmposes_zero_padded_cv2_blur(kernel_size: int) -> 
     """mmpose's ``gaussian_blur`` (MegviiHeatmap.decode, tf-cpn's test blur) rescales to the original maximum."""
     from mmpose.codecs.utils import gaussian_blur
     heatmaps = np.random.default_rng(kernel_size).random((K, 16, 12), dtype=np.float32)
-    ours = gaussian_blur_zero_pad(torch.from_numpy(heatmaps)[None], kernel_size)[0].numpy()
+    ours = blur_heatmaps(torch.from_numpy(heatmaps)[None], kernel_size)[0].numpy()
     ours = ours * heatmaps.max(axis=(1, 2), keepdims=True) / ours.max(axis=(1, 2), keepdims=True)
     np.testing.assert_allclose(ours, gaussian_blur(heatmaps.copy(), kernel_size), rtol=1e-5, atol=1e-7)
 
@@ -331,11 +332,11 @@ def test_batch_decode_equals_decode_and_errors() -> None:
     codec = _codec((15, 11, 9, 7), blur_kernel_size=9)
     heatmaps = torch.from_numpy(np.random.default_rng(0).random((3, K, 16, 12), dtype=np.float32))
     keypoints, scores = codec.batch_decode(heatmaps)
-    assert keypoints.shape == (3, K, 2) and scores.shape == (3, K)
+    assert keypoints.shape == (3, 1, K, 2) and scores.shape == (3, 1, K) and codec.support_batch_decoding
     for b in range(3):
         want_keypoints, want_scores = codec.decode(heatmaps[b].numpy())
-        np.testing.assert_array_equal(keypoints[b].numpy(), want_keypoints[0])
-        np.testing.assert_array_equal(scores[b].numpy(), want_scores[0])
+        np.testing.assert_array_equal(keypoints[b], want_keypoints)
+        np.testing.assert_array_equal(scores[b], want_scores)
     with pytest.raises(ValueError, match=r'\(H, W\) = \(16, 12\).*got \(9, 12, 16\)'):
         codec.decode(np.zeros((K, 12, 16), dtype=np.float32))
     with pytest.raises(TypeError, match='numpy array'):

@@ -1,9 +1,11 @@
 """Helpers shared by the heatmap codecs: Gaussian target rendering and batched heatmap decoding."""
 from .gaussian import generate_gaussian_heatmaps, generate_unbiased_gaussian_heatmaps
-from .heatmap_decode import (dark_blur_kernel, decode_heatmaps, get_heatmap_maximum, modulate_heatmaps,
-                             refine_keypoints_dark, refine_keypoints_quarter_offset)
+from .heatmap_decode import (blur_heatmaps, dark_blur_kernel, decode_heatmaps, flat_argmax, flat_index_to_xy,
+                             get_heatmap_maximum, modulate_heatmaps, refine_keypoints_dark,
+                             refine_keypoints_quarter_offset)
 
 __all__ = [
-    'generate_gaussian_heatmaps', 'generate_unbiased_gaussian_heatmaps', 'dark_blur_kernel', 'decode_heatmaps',
-    'get_heatmap_maximum', 'modulate_heatmaps', 'refine_keypoints_dark', 'refine_keypoints_quarter_offset'
+    'generate_gaussian_heatmaps', 'generate_unbiased_gaussian_heatmaps', 'blur_heatmaps', 'dark_blur_kernel',
+    'decode_heatmaps', 'flat_argmax', 'flat_index_to_xy', 'get_heatmap_maximum', 'modulate_heatmaps',
+    'refine_keypoints_dark', 'refine_keypoints_quarter_offset'
 ]

@@ -6,24 +6,21 @@ each predict heatmaps supervised with an L2 loss against a target blurred with a
 (larger for coarser levels), and RefineNet, fed with all pyramid levels, predicts the final heatmaps supervised
 with online hard keypoint mining (OHKM, the 8 hardest of 17 keypoints) against the sharpest target.
 
-Prediction (flip test, decoding) and ``acc_pose`` are those of
-:class:`~pose_plugins.models.heads.heatmap_head.HeatmapHead`, through the shared functions of
-:mod:`pose_plugins.models.heads.heatmap_predict`, applied to RefineNet's heatmaps.
+Prediction (flip test, decoding) and ``acc_pose`` come from
+:class:`~pose_plugins.models.heads.base_pose_head.BasePoseHead`, applied to RefineNet's heatmaps.
 """
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
-from mmpose.models.heads.base_head import BaseHead
-from mmpose.structures import MultilevelPixelData
-from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
+from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor, nn
 
-from pose_plugins.models.heads.heatmap_predict import heatmap_accuracy, predict_heatmaps
+from pose_plugins.models.heads.base_pose_head import BasePoseHead
 from pose_plugins.models.layers.global_net import GlobalNet
 from pose_plugins.models.layers.refine_net import RefineNet
-from pose_plugins.registry import KEYPOINT_CODECS, MODELS
+from pose_plugins.registry import MODELS
 
 __all__ = ['CPNHead']
 
@@ -35,7 +32,7 @@ _DEFAULT_LOSSES: Tuple[Mapping, Mapping] = (
 
 
 @MODELS.register_module()
-class CPNHead(BaseHead):
+class CPNHead(BasePoseHead):
     """CPN head: :class:`~pose_plugins.models.layers.global_net.GlobalNet` +
     :class:`~pose_plugins.models.layers.refine_net.RefineNet` on the backbone's multi-scale features.
 
@@ -95,10 +92,7 @@ class CPNHead(BaseHead):
                  loss: Optional[Sequence[ConfigType]] = None,
                  decoder: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        if init_cfg is None:
-            init_cfg = [dict(type='Kaiming', layer='Conv2d'),
-                        dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)]
-        super().__init__(init_cfg)
+        super().__init__(decoder=decoder, init_cfg=init_cfg)
         if (isinstance(in_channels, (str, bytes)) or not isinstance(in_channels, Sequence) or len(in_channels) < 1
                 or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in in_channels)):
             raise ValueError('in_channels must be a non-empty sequence of positive ints (channels of each feature '
@@ -119,7 +113,12 @@ class CPNHead(BaseHead):
         self.refine_net = RefineNet(
             num_levels=self.num_levels, channels=channels, out_channels=out_channels, norm_cfg=norm_cfg)
         self.loss_module = nn.ModuleList(MODELS.build(dict(cfg)) for cfg in loss)
-        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
+
+    @staticmethod
+    def default_init_cfg() -> list:
+        """Kaiming-normal convs and norm weight 1 / bias 0 (pytorch-cpn's and mmpose ``MSPNHead``'s init)."""
+        return [dict(type='Kaiming', layer='Conv2d'),
+                dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)]
 
     def forward(self, feats: Sequence[Tensor]) -> Tuple[Tensor, ...]:
         """GlobalNet's per-level heatmaps (coarsest first) and RefineNet's heatmaps (last).
@@ -136,72 +135,35 @@ class CPNHead(BaseHead):
         refined = self.refine_net(pyramid, out_size)
         return tuple(global_heatmaps[::-1]) + (refined, )
 
-    def predict(self,
-                feats: Features,
-                batch_data_samples: OptSampleList,
-                test_cfg: OptConfigType = None) -> Predictions:
-        """Decode RefineNet's heatmaps, with optional horizontal flip test (as ``HeatmapHead.predict``).
+    def prediction_outputs(self, outputs: Sequence[Tensor]) -> Dict[str, Tensor]:
+        """RefineNet's heatmaps (B, K, H, W), the last output, are decoded and scored."""
+        return dict(heatmaps=outputs[-1])
+
+    def loss_terms(self, outputs: Sequence[Tensor], targets: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """GlobalNet + RefineNet losses.
 
         Args:
-            feats (Tuple[Tensor] | List[Tuple[Tensor]]): Features of the batch, or ``[feats, flipped_feats]``
-                when ``test_cfg['flip_test']``.
-            batch_data_samples (List[PoseDataSample]): The batch's data samples (``flip_indices`` in the
-                metainfo for flip test).
-            test_cfg (dict, optional): ``flip_test``, ``flip_mode``, ``shift_heatmap``, ``output_heatmaps`` (see
-                :func:`~pose_plugins.models.heads.heatmap_predict.predict_heatmaps`).
+            outputs (Sequence[Tensor]): L GlobalNet heatmaps (coarsest first) and RefineNet's, each (B, K, H, W).
+            targets (dict): ``heatmaps`` (B, L, K, H, W) from multi-level ``gt_fields`` (coarsest-level target
+                first) and ``keypoint_weights`` (L, B, K), or (B, K) shared by all levels.
 
         Returns:
-            List[InstanceData] | Tuple[List[InstanceData], List[PixelData]]: Per sample ``keypoints`` (1, K, 2)
-            in input (crop) pixels and ``keypoint_scores`` (1, K); plus RefineNet heatmaps (K, H, W) per sample
-            if ``output_heatmaps``.
+            dict: ``loss_kpt`` (the total, scalar), ``mse_global`` and ``ohkm_refine`` (its two terms, detached).
         """
-        return predict_heatmaps(lambda x: self.forward(x)[-1], self.decode, feats, batch_data_samples, test_cfg)
-
-    def loss(self,
-             feats: Sequence[Tensor],
-             batch_data_samples: OptSampleList,
-             train_cfg: OptConfigType = None) -> dict:
-        """GlobalNet + RefineNet losses and the PCK accuracy of RefineNet's heatmaps.
-
-        Args:
-            feats (Sequence[Tensor]): L feature maps (B, C_i, h_i, w_i), finest first.
-            batch_data_samples (List[PoseDataSample]): Each with multi-level ``gt_fields`` (L levels of
-                ``heatmaps`` (K, H, W), coarsest-level target first) and ``gt_instance_labels.keypoint_weights``
-                (L, 1, K) or (1, K).
-            train_cfg (dict, optional): ``compute_acc`` (bool, default True).
-
-        Returns:
-            dict: ``loss_kpt`` (the total, scalar), ``mse_global`` and ``ohkm_refine`` (its two terms, detached)
-            and, if ``compute_acc``, ``acc_pose`` (PCK of RefineNet's heatmaps against the last target level).
-        """
-        if train_cfg is None:
-            train_cfg = {}
-        *global_heatmaps, refined = self.forward(feats)
-        gt_heatmaps, keypoint_weights = self._targets(batch_data_samples)  # (B, L, K, H, W), (L, B, K)
-
+        *global_heatmaps, refined = outputs
+        gt_heatmaps, keypoint_weights = targets['heatmaps'], targets['keypoint_weights']
+        if gt_heatmaps.ndim != 5 or gt_heatmaps.shape[1] != self.num_levels:
+            levels = gt_heatmaps.shape[1] if gt_heatmaps.ndim == 5 else 'single-level'
+            raise ValueError(
+                f'CPNHead with {self.num_levels} levels needs {self.num_levels}-level target heatmaps, got '
+                f'{levels} gt_fields; generate them with GenerateTarget(encoder=dict(type='
+                f"'pose_plugins.CPNBlurHeatmap', kernel_sizes=<{self.num_levels} sizes>, ...))")
+        if keypoint_weights.ndim == 2:
+            keypoint_weights = keypoint_weights.expand(self.num_levels, -1, -1)  # (L, B, K)
         global_loss = torch.stack([
             self.loss_module[0](pred, gt_heatmaps[:, level], keypoint_weights[level])
             for level, pred in enumerate(global_heatmaps)
         ]).mean()
         refine_loss = self.loss_module[1](refined, gt_heatmaps[:, -1], keypoint_weights[-1])
-        losses = dict(loss_kpt=global_loss + refine_loss, mse_global=global_loss.detach(),
-                      ohkm_refine=refine_loss.detach())
-        if train_cfg.get('compute_acc', True):
-            losses['acc_pose'] = heatmap_accuracy(refined, gt_heatmaps[:, -1], keypoint_weights[-1])
-        return losses
-
-    def _targets(self, batch_data_samples: OptSampleList) -> Tuple[Tensor, Tensor]:
-        """Stack the multi-level targets: heatmaps (B, L, K, H, W) and keypoint weights (L, B, K)."""
-        heatmaps, weights = [], []
-        for sample in batch_data_samples:
-            fields = sample.gt_fields
-            if not isinstance(fields, MultilevelPixelData) or fields.nlevel != self.num_levels:
-                levels = fields.nlevel if isinstance(fields, MultilevelPixelData) else 'single-level'
-                raise ValueError(
-                    f'CPNHead with {self.num_levels} levels needs {self.num_levels}-level target heatmaps, got '
-                    f'{levels} gt_fields; generate them with GenerateTarget(encoder=dict(type='
-                    f"'pose_plugins.CPNBlurHeatmap', kernel_sizes=<{self.num_levels} sizes>, ...))")
-            heatmaps.append(torch.stack(fields.heatmaps))  # (L, K, H, W)
-            weight = sample.gt_instance_labels.keypoint_weights  # (L, 1, K) or (1, K)
-            weights.append(weight.reshape(-1, weight.shape[-1]).expand(self.num_levels, -1))
-        return torch.stack(heatmaps), torch.stack(weights, dim=1)
+        return dict(loss_kpt=global_loss + refine_loss, mse_global=global_loss.detach(),
+                    ohkm_refine=refine_loss.detach())

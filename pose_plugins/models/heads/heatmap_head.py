@@ -6,27 +6,20 @@ Xiao et al., "Simple Baselines for Human Pose Estimation and Tracking", ECCV 201
 highest-resolution branch is already at stride 4), just the final 1x1 conv. HRNetV2 face/hand models add one
 intermediate conv layer.
 """
-from types import MappingProxyType
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-import torch
-from mmcv.cnn import build_conv_layer
-from mmpose.models.heads.base_head import BaseHead
-from mmpose.utils.typing import Features, OptConfigType, OptSampleList, Predictions
+from mmpose.utils.typing import OptConfigType
 from torch import Tensor, nn
 
-from pose_plugins.models.heads.heatmap_predict import default_head_init_cfg, heatmap_accuracy, predict_heatmaps
+from pose_plugins.models.heads.base_pose_head import DEFAULT_FINAL_LAYER, BasePoseHead
 from pose_plugins.models.layers.deconv_stack import make_deconv_layers
-from pose_plugins.registry import KEYPOINT_CODECS, MODELS
+from pose_plugins.registry import MODELS
 
 __all__ = ['HeatmapHead']
 
-# Read-only so the default cannot be mutated through the signature; ``final_layer=None`` means "no final layer".
-_DEFAULT_FINAL_LAYER: Mapping[str, Any] = MappingProxyType({'kernel_size': 1})
-
 
 @MODELS.register_module()
-class HeatmapHead(BaseHead):
+class HeatmapHead(BasePoseHead):
     """SimpleBaseline / HRNet heatmap head, a drop-in for mmpose's ``HeatmapHead``.
 
     ``feats[-1]`` -> :class:`~pose_plugins.models.layers.DeconvStack` (``deconv_layers``, optional) ->
@@ -34,6 +27,8 @@ class HeatmapHead(BaseHead):
     Parameter names (``deconv_layers.*``, ``conv_layers.*``, ``final_layer.*``) are those of mmpose's
     ``HeatmapHead``, so its checkpoints load with ``strict=True``; checkpoints of mmpose 0.x's
     ``TopdownHeatmapSimpleHead`` (intermediate convs stored as ``final_layer.<i>.*``) are renamed on load.
+    Flip test, batched decoding, target stacking and ``acc_pose`` come from
+    :class:`~pose_plugins.models.heads.base_pose_head.BasePoseHead`.
 
     Note:
         - B: batch size (one instance per top-down crop)
@@ -78,11 +73,11 @@ class HeatmapHead(BaseHead):
                  deconv_kernel_sizes: Optional[Sequence[int]] = (4, 4, 4),
                  conv_out_channels: Optional[Sequence[int]] = None,
                  conv_kernel_sizes: Optional[Sequence[int]] = None,
-                 final_layer: Optional[Mapping[str, Any]] = _DEFAULT_FINAL_LAYER,
+                 final_layer: Optional[Mapping[str, Any]] = DEFAULT_FINAL_LAYER,
                  loss: OptConfigType = None,
                  decoder: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        super().__init__(default_head_init_cfg() if init_cfg is None else init_cfg)
+        super().__init__(decoder=decoder, init_cfg=init_cfg)
         if not isinstance(in_channels, int):
             raise TypeError(f'in_channels must be an int (channels of the last feature map), got {in_channels!r}')
 
@@ -91,7 +86,6 @@ class HeatmapHead(BaseHead):
         if loss is None:
             loss = dict(type='pose_plugins.KeypointMSELoss', use_target_weight=True)
         self.loss_module = MODELS.build(loss)
-        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
 
         self.deconv_layers, channels = make_deconv_layers(
             in_channels=in_channels, out_channels=deconv_out_channels, kernel_sizes=deconv_kernel_sizes)
@@ -102,12 +96,7 @@ class HeatmapHead(BaseHead):
         else:
             self.conv_layers = nn.Identity()
 
-        if final_layer is not None:
-            cfg = dict(type='Conv2d', in_channels=channels, out_channels=out_channels, kernel_size=1)
-            cfg.update(final_layer)
-            self.final_layer = build_conv_layer(cfg)
-        else:
-            self.final_layer = nn.Identity()
+        self.final_layer = self.build_final_layer(channels, out_channels, final_layer)
 
         self.register_load_state_dict_pre_hook(self._convert_v1_state_dict)
 
@@ -142,55 +131,17 @@ class HeatmapHead(BaseHead):
         """
         return self.final_layer(self.conv_layers(self.deconv_layers(feats[-1])))
 
-    def predict(self,
-                feats: Features,
-                batch_data_samples: OptSampleList,
-                test_cfg: OptConfigType = None) -> Predictions:
-        """Decode keypoints, with optional horizontal flip test.
+    def loss_terms(self, outputs: Tensor, targets: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """``loss_kpt``: the heatmap loss of the predicted heatmaps.
 
         Args:
-            feats (Tuple[Tensor] | List[Tuple[Tensor]]): Features of the batch, or ``[feats, flipped_feats]``
-                when ``test_cfg['flip_test']`` (as :class:`mmpose.models.TopdownPoseEstimator` passes them).
-            batch_data_samples (List[PoseDataSample]): The batch's data samples; with flip test,
-                ``batch_data_samples[0].metainfo['flip_indices']`` gives each keypoint's mirror keypoint.
-            test_cfg (dict, optional): ``flip_test`` (bool, default False), ``flip_mode`` (default
-                ``'heatmap'``), ``shift_heatmap`` (bool, default False), ``output_heatmaps`` (bool, default
-                False).
+            outputs (Tensor): Predicted heatmaps (B, K, H, W).
+            targets (dict): ``heatmaps`` (B, K, H, W) and ``keypoint_weights`` (B, K).
 
         Returns:
-            List[InstanceData] | Tuple[List[InstanceData], List[PixelData]]: Per sample, ``keypoints``
-            (N, K, 2) in the codec's input (crop) space and ``keypoint_scores`` (N, K), decoded by
-            ``self.decoder`` (N = 1 instance per top-down sample); plus, if ``output_heatmaps``, a
-            ``PixelData`` per sample with ``heatmaps`` (K, H, W).
+            dict: ``loss_kpt`` (scalar).
         """
-        return predict_heatmaps(self.forward, self.decode, feats, batch_data_samples, test_cfg)
-
-    def loss(self,
-             feats: Tuple[Tensor, ...],
-             batch_data_samples: OptSampleList,
-             train_cfg: OptConfigType = None) -> dict:
-        """Heatmap loss and PCK accuracy.
-
-        Args:
-            feats (Tuple[Tensor]): Multi-scale feature maps, the last (B, C, h, w).
-            batch_data_samples (List[PoseDataSample]): Each with ``gt_fields.heatmaps`` (K, H, W) and
-                ``gt_instance_labels.keypoint_weights`` (1, K).
-            train_cfg (dict, optional): ``compute_acc`` (bool, default True).
-
-        Returns:
-            dict: ``loss_kpt`` (scalar Tensor) and, if ``compute_acc``, ``acc_pose`` (scalar Tensor, PCK@0.05 of
-            the heatmap maxima, from mmpose's ``pose_pck_accuracy``).
-        """
-        if train_cfg is None:
-            train_cfg = {}
-        pred_heatmaps = self.forward(feats)  # (B, K, H, W)
-        gt_heatmaps = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])  # (B, K, H, W)
-        keypoint_weights = torch.cat([d.gt_instance_labels.keypoint_weights for d in batch_data_samples])  # (B, K)
-
-        losses = dict(loss_kpt=self.loss_module(pred_heatmaps, gt_heatmaps, keypoint_weights))
-        if train_cfg.get('compute_acc', True):
-            losses['acc_pose'] = heatmap_accuracy(pred_heatmaps, gt_heatmaps, keypoint_weights)
-        return losses
+        return dict(loss_kpt=self.loss_module(outputs, targets['heatmaps'], targets['keypoint_weights']))
 
     @staticmethod
     def _convert_v1_state_dict(module: 'HeatmapHead', state_dict: dict, prefix: str, local_metadata: dict,

@@ -6,29 +6,19 @@ Sun et al., "Integral Human Pose Regression", ECCV 2018 (https://arxiv.org/abs/1
 channels -> softmax over each keypoint's D x H x W volume -> expected x, y, z); Gu et al., "Removing the Bias of
 Integral Pose Regression", ICCV 2021 (``debias``); Nibali et al., DSNT, 2018 (the auxiliary heatmap loss).
 """
-from types import MappingProxyType
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
-from mmcv.cnn import build_conv_layer
 from mmengine.logging import MessageHub
-from mmengine.structures import PixelData
-from mmpose.evaluation.functional import keypoint_pck_accuracy
-from mmpose.models.heads.base_head import BaseHead
-from mmpose.models.utils.tta import flip_coordinates, flip_heatmaps
-from mmpose.utils.tensor_utils import to_numpy
-from mmpose.utils.typing import Features, OptConfigType, OptSampleList, Predictions
+from mmpose.utils.typing import OptConfigType
 from torch import Tensor, nn
 
-from pose_plugins.models.heads.heatmap_predict import default_head_init_cfg, split_flip_feats
+from pose_plugins.models.heads.base_pose_head import DEFAULT_FINAL_LAYER, BasePoseHead
 from pose_plugins.models.layers.deconv_stack import make_deconv_layers
 from pose_plugins.models.layers.soft_argmax import SoftArgmax
-from pose_plugins.registry import KEYPOINT_CODECS, MODELS
+from pose_plugins.registry import MODELS
 
 __all__ = ['IntegralRegressionHead']
-
-_DEFAULT_FINAL_LAYER: Mapping[str, Any] = MappingProxyType({'kernel_size': 1})
 # mmpose's IntegralRegressionHead nests the deconvs and the final conv in a HeatmapHead called
 # ``simplebaseline_head`` and stores its soft-argmax grids as parameters ``linspace_x`` / ``linspace_y``.
 _MMPOSE_NESTED_PREFIX = 'simplebaseline_head.'
@@ -36,7 +26,7 @@ _MMPOSE_GRID_KEYS = ('linspace_x', 'linspace_y')
 
 
 @MODELS.register_module()
-class IntegralRegressionHead(BaseHead):
+class IntegralRegressionHead(BasePoseHead):
     """Deconvolutions -> 1x1 conv to K x D maps -> soft-argmax -> normalised (x, y) or (x, y, z).
 
     ``feats[-1]`` -> :class:`~pose_plugins.models.layers.DeconvStack` (``deconv_layers``, optional) ->
@@ -106,13 +96,13 @@ class IntegralRegressionHead(BaseHead):
                  beta: float = 1.0,
                  deconv_out_channels: Optional[Sequence[int]] = (256, 256, 256),
                  deconv_kernel_sizes: Optional[Sequence[int]] = (4, 4, 4),
-                 final_layer: Mapping[str, Any] = _DEFAULT_FINAL_LAYER,
+                 final_layer: Mapping[str, Any] = DEFAULT_FINAL_LAYER,
                  loss: OptConfigType = None,
                  heatmap_loss: OptConfigType = None,
                  heatmap_loss_until_epoch: Optional[int] = None,
                  decoder: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        super().__init__(default_head_init_cfg() if init_cfg is None else init_cfg)
+        super().__init__(decoder=decoder, init_cfg=init_cfg)
         if not isinstance(in_channels, int):
             raise TypeError(f'IntegralRegressionHead: in_channels must be an int (channels of the last feature '
                             f'map), got {in_channels!r}')
@@ -131,7 +121,6 @@ class IntegralRegressionHead(BaseHead):
             loss = dict(type='pose_plugins.CoordinateL1Loss', use_target_weight=True)
         self.loss_module = MODELS.build(loss)
         self.heatmap_loss_module = MODELS.build(heatmap_loss) if heatmap_loss is not None else None
-        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
         if self.decoder is not None and getattr(self.decoder, 'is_3d', False) != (depth_bins > 1):
             raise ValueError(f'IntegralRegressionHead: depth_bins={depth_bins} needs a '
                              f'{"3D" if depth_bins > 1 else "2D"} decoder, but the decoder '
@@ -141,9 +130,7 @@ class IntegralRegressionHead(BaseHead):
         self.deconv_layers, channels = make_deconv_layers(
             in_channels=in_channels, out_channels=deconv_out_channels, kernel_sizes=deconv_kernel_sizes)
         num_deconv = self._num_deconv
-        cfg = dict(type='Conv2d', in_channels=channels, out_channels=num_joints * depth_bins, kernel_size=1)
-        cfg.update(final_layer)
-        self.final_layer = build_conv_layer(cfg)
+        self.final_layer = self.build_final_layer(channels, num_joints * depth_bins, final_layer)
 
         width, height = (s * 2**num_deconv for s in in_featuremap_size)
         self.heatmap_size = (width, height)
@@ -174,94 +161,42 @@ class IntegralRegressionHead(BaseHead):
     def _num_deconv(self) -> int:
         return 0 if isinstance(self.deconv_layers, nn.Identity) else len(self.deconv_layers) // 3
 
-    def predict(self,
-                feats: Features,
-                batch_data_samples: OptSampleList,
-                test_cfg: OptConfigType = None) -> Predictions:
-        """Decode keypoints, with optional horizontal flip test.
+    def prediction_outputs(self, outputs: Tuple[Tensor, Tensor]) -> Dict[str, Tensor]:
+        """``coords`` (B, K, D) are decoded; ``heatmaps`` (B, K, H, W) are returned with ``output_heatmaps``.
+        Flip test (in the base) mirrors x about the input width and swaps left/right keypoints; z is kept."""
+        coords, heatmaps = outputs
+        return dict(coords=coords, heatmaps=heatmaps)
+
+    def loss_terms(self, outputs: Tuple[Tensor, Tensor], targets: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """Coordinate loss and the optional auxiliary heatmap loss.
 
         Args:
-            feats (Tuple[Tensor] | List[Tuple[Tensor]]): Features of the batch, or ``[feats, flipped_feats]``
-                when ``test_cfg['flip_test']`` (as :class:`mmpose.models.TopdownPoseEstimator` passes them).
-            batch_data_samples (List[PoseDataSample]): The batch's data samples; with flip test, ``metainfo``
-                ``flip_indices`` and ``input_size`` of the first one are used.
-            test_cfg (dict, optional): ``flip_test`` (default False), ``shift_coords`` (default True: shift the
-                mirrored x by one input pixel, so that input pixel x maps to w - 1 - x), ``shift_heatmap``
-                (default False), ``output_heatmaps`` (default False).
+            outputs (tuple): ``forward``'s coordinates (B, K, D) and heatmaps (B, K, H, W).
+            targets (dict): ``keypoint_labels`` (B, K, D), ``keypoint_weights`` (B, K), in 3D
+                ``keypoint_depth_weights`` (B, K); with a heatmap loss ``heatmaps`` (B, K, H, W).
 
         Returns:
-            List[InstanceData] | Tuple[List[InstanceData], List[PixelData]]: Per sample, ``keypoints``
-            (1, K, 2) in input pixels, or (1, K, 3) with root-relative depth in mm, and ``keypoint_scores``
-            (1, K); plus, if ``output_heatmaps``, a ``PixelData`` per sample with ``heatmaps`` (K, H, W).
+            dict: ``loss_kpt``; ``loss_heatmap`` while the auxiliary loss is on.
         """
-        if test_cfg is None:
-            test_cfg = {}
-        if test_cfg.get('flip_test', False):
-            feats_orig, feats_flipped = split_flip_feats(feats)
-            metainfo = batch_data_samples[0].metainfo
-            coords, heatmaps = self.forward(feats_orig)
-            coords_flipped, heatmaps_flipped = self.forward(feats_flipped)
-            coords_flipped = flip_coordinates(
-                coords_flipped, flip_indices=metainfo['flip_indices'],
-                shift_coords=test_cfg.get('shift_coords', True), input_size=metainfo['input_size'])
-            heatmaps_flipped = flip_heatmaps(
-                heatmaps_flipped, flip_mode='heatmap', flip_indices=metainfo['flip_indices'],
-                shift_heatmap=test_cfg.get('shift_heatmap', False))
-            coords = (coords + coords_flipped) * 0.5
-            heatmaps = (heatmaps + heatmaps_flipped) * 0.5
-        else:
-            coords, heatmaps = self.forward(feats)
-
-        preds = self.decode(coords.unsqueeze(1))  # (B, 1, K, D): one instance per sample
-        if test_cfg.get('output_heatmaps', False):
-            return preds, [PixelData(heatmaps=hm) for hm in heatmaps.detach()]
-        return preds
-
-    def loss(self,
-             feats: Tuple[Tensor, ...],
-             batch_data_samples: OptSampleList,
-             train_cfg: OptConfigType = None) -> dict:
-        """Coordinate loss, optional auxiliary heatmap loss, and PCK accuracy of the 2D coordinates.
-
-        Args:
-            feats (Tuple[Tensor]): Multi-scale feature maps, the last (B, C, h, w).
-            batch_data_samples (List[PoseDataSample]): Each with ``gt_instance_labels`` ``keypoint_labels``
-                (1, K, D), ``keypoint_weights`` (1, K) and, in 3D, ``keypoint_depth_weights`` (1, K); with a
-                heatmap loss also ``gt_fields.heatmaps`` (K, H, W).
-            train_cfg (dict, optional): Unused; accepted for mmpose's interface.
-
-        Returns:
-            dict: ``loss_kpt``; ``loss_heatmap`` while the auxiliary loss is on; ``acc_pose`` (PCK@0.05 of the
-            normalised x, y, as mmpose's integral heads).
-        """
-        pred_coords, pred_heatmaps = self.forward(feats)
-        labels = [d.gt_instance_labels for d in batch_data_samples]
-        keypoint_labels = torch.cat([d.keypoint_labels for d in labels])  # (B, K, D)
-        keypoint_weights = torch.cat([d.keypoint_weights for d in labels])  # (B, K)
+        pred_coords, pred_heatmaps = outputs
+        keypoint_labels, keypoint_weights = targets['keypoint_labels'], targets['keypoint_weights']
         if keypoint_labels.shape != pred_coords.shape:
             raise ValueError(f'IntegralRegressionHead: keypoint_labels {tuple(keypoint_labels.shape)} do not match '
                              f'the predicted coordinates {tuple(pred_coords.shape)}; use a '
                              f'{"3D" if self.depth_bins > 1 else "2D"} IntegralRegressionLabel codec')
         coord_args = [pred_coords, keypoint_labels, keypoint_weights]
         if self.depth_bins > 1:
-            if 'keypoint_depth_weights' not in labels[0]:
+            if 'keypoint_depth_weights' not in targets:
                 raise KeyError('IntegralRegressionHead: 3D training needs gt_instance_labels.keypoint_depth_weights; '
                                'encode with IntegralRegressionLabel(bbox_3d_shape=...)')
-            coord_args.append(torch.cat([d.keypoint_depth_weights for d in labels]))
+            coord_args.append(targets['keypoint_depth_weights'])
 
         losses = dict(loss_kpt=self.loss_module(*coord_args))
         if self._heatmap_loss_active():
-            if 'heatmaps' not in batch_data_samples[0].gt_fields:
+            if 'heatmaps' not in targets:
                 raise KeyError('IntegralRegressionHead: heatmap_loss needs gt_fields.heatmaps; encode with '
                                'IntegralRegressionLabel(with_heatmaps=True)')
-            gt_heatmaps = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])
-            losses['loss_heatmap'] = self.heatmap_loss_module(pred_heatmaps, gt_heatmaps, keypoint_weights)
-
-        _, avg_acc, _ = keypoint_pck_accuracy(
-            pred=to_numpy(pred_coords[..., :2]), gt=to_numpy(keypoint_labels[..., :2]),
-            mask=to_numpy(keypoint_weights) > 0, thr=0.05,
-            norm_factor=np.ones((pred_coords.size(0), 2), dtype=np.float32))
-        losses['acc_pose'] = torch.tensor(avg_acc, device=keypoint_labels.device)
+            losses['loss_heatmap'] = self.heatmap_loss_module(pred_heatmaps, targets['heatmaps'], keypoint_weights)
         return losses
 
     def _heatmap_loss_active(self) -> bool:

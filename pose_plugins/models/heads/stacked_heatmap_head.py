@@ -7,27 +7,25 @@ final prediction is the last stack's. The heatmaps themselves come from
 :class:`~pose_plugins.models.backbones.stacked_hourglass.StackedHourglass` (its inter-stack links need them), so
 this head has no parameters.
 
-Prediction (flip test, decoding) and ``acc_pose`` are those of
-:class:`~pose_plugins.models.heads.heatmap_head.HeatmapHead`, through the shared functions of
-:mod:`pose_plugins.models.heads.heatmap_predict`, applied to the last stack.
+Prediction (flip test, decoding) and ``acc_pose`` come from
+:class:`~pose_plugins.models.heads.base_pose_head.BasePoseHead`, applied to the last stack.
 """
 import copy
 from collections.abc import Mapping
-from typing import Sequence, Union
+from typing import Dict, Sequence, Union
 
 import torch
-from mmpose.models.heads.base_head import BaseHead
-from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
+from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor, nn
 
-from pose_plugins.models.heads.heatmap_predict import heatmap_accuracy, predict_heatmaps
-from pose_plugins.registry import KEYPOINT_CODECS, MODELS
+from pose_plugins.models.heads.base_pose_head import BasePoseHead
+from pose_plugins.registry import MODELS
 
 __all__ = ['StackedHeatmapHead']
 
 
 @MODELS.register_module()
-class StackedHeatmapHead(BaseHead):
+class StackedHeatmapHead(BasePoseHead):
     """Sum of one heatmap loss per stack; ``acc_pose`` and predictions from the last stack.
 
     Note:
@@ -46,7 +44,7 @@ class StackedHeatmapHead(BaseHead):
         decoder (dict, optional): Codec config used by :meth:`predict`, built by
             :data:`pose_plugins.registry.KEYPOINT_CODECS`. ``None`` disables :meth:`predict`.
         init_cfg (dict | list[dict], optional): mmengine init config (the head has no parameters). Default:
-            ``None``.
+            ``None`` (the base's default).
 
     Shapes:
         - forward input: tuple of S heatmap tensors (B, K, H, W), stack 1 first
@@ -60,7 +58,7 @@ class StackedHeatmapHead(BaseHead):
                  loss: Union[ConfigType, Sequence[ConfigType], None] = None,
                  decoder: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        super().__init__(init_cfg)
+        super().__init__(decoder=decoder, init_cfg=init_cfg)
         for name, value in (('num_stacks', num_stacks), ('out_channels', out_channels)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f'StackedHeatmapHead: {name} must be a positive int, got {value!r}')
@@ -78,7 +76,6 @@ class StackedHeatmapHead(BaseHead):
                              f'{num_stacks} of them, got {loss!r}')
         #: One loss module per stack, stack 1 first.
         self.loss_modules = nn.ModuleList(MODELS.build(cfg) for cfg in loss_cfgs)
-        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
 
     def forward(self, feats: Sequence[Tensor]) -> tuple[Tensor, ...]:
         """Check and return the heatmaps of every stack.
@@ -101,61 +98,24 @@ class StackedHeatmapHead(BaseHead):
                                  f'like stack 1, got {tuple(heatmaps.shape)}')
         return tuple(feats)
 
-    def _last_stack(self, feats: Sequence[Tensor]) -> Tensor:
-        """Heatmaps (B, K, H, W) of the last stack."""
-        return self.forward(feats)[-1]
+    def prediction_outputs(self, outputs: Sequence[Tensor]) -> Dict[str, Tensor]:
+        """The last stack's heatmaps (B, K, H, W) are decoded and scored."""
+        return dict(heatmaps=outputs[-1])
 
-    def predict(self,
-                feats: Features,
-                batch_data_samples: OptSampleList,
-                test_cfg: OptConfigType = None) -> Predictions:
-        """Decode keypoints from the last stack's heatmaps, with optional horizontal flip test.
-
-        Exactly :meth:`pose_plugins.models.heads.heatmap_head.HeatmapHead.predict` applied to the last stack
-        (see :func:`~pose_plugins.models.heads.heatmap_predict.predict_heatmaps`).
+    def loss_terms(self, outputs: Sequence[Tensor], targets: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """Sum of the per-stack losses against the same targets.
 
         Args:
-            feats (Tuple[Tensor] | List[Tuple[Tensor]]): The S stacks' heatmaps (B, K, H, W), or
-                ``[heatmaps, flipped_heatmaps]`` (two such tuples) when ``test_cfg['flip_test']``.
-            batch_data_samples (List[PoseDataSample]): The batch's data samples (``flip_indices`` in the
-                metainfo for flip test).
-            test_cfg (dict, optional): ``flip_test``, ``flip_mode``, ``shift_heatmap``, ``output_heatmaps``.
-
-        Returns:
-            List[InstanceData] | Tuple[List[InstanceData], List[PixelData]]: Per sample, ``keypoints`` (1, K, 2)
-            in the codec's input space and ``keypoint_scores`` (1, K); plus the (K, H, W) heatmaps if
-            ``output_heatmaps``.
-        """
-        return predict_heatmaps(self._last_stack, self.decode, feats, batch_data_samples, test_cfg)
-
-    def loss(self,
-             feats: Sequence[Tensor],
-             batch_data_samples: OptSampleList,
-             train_cfg: OptConfigType = None) -> dict:
-        """Sum of the per-stack losses against the same targets, and PCK accuracy of the last stack.
-
-        Args:
-            feats (Sequence[Tensor]): S heatmap tensors (B, K, H, W), stack 1 first.
-            batch_data_samples (List[PoseDataSample]): Each with ``gt_fields.heatmaps`` (K, H, W) and
-                ``gt_instance_labels.keypoint_weights`` (1, K).
-            train_cfg (dict, optional): ``compute_acc`` (bool, default True).
+            outputs (Sequence[Tensor]): S heatmap tensors (B, K, H, W), stack 1 first.
+            targets (dict): ``heatmaps`` (B, K, H, W) and ``keypoint_weights`` (B, K).
 
         Returns:
             dict: ``loss_kpt`` (scalar, sum over stacks: what is optimised); ``kpt_stack1`` ... ``kpt_stackS``
             (each stack's term, detached, for logging only: their names avoid "loss" because mmengine sums
-            every entry whose name contains it); and, if ``compute_acc``, ``acc_pose`` (scalar, PCK@0.05 of the
-            last stack's heatmap maxima).
+            every entry whose name contains it).
         """
-        if train_cfg is None:
-            train_cfg = {}
-        stacks = self.forward(feats)
-        gt_heatmaps = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])  # (B, K, H, W)
-        keypoint_weights = torch.cat([d.gt_instance_labels.keypoint_weights for d in batch_data_samples])  # (B, K)
-
-        per_stack = [loss_module(heatmaps, gt_heatmaps, keypoint_weights)
-                     for loss_module, heatmaps in zip(self.loss_modules, stacks)]
+        per_stack = [loss_module(heatmaps, targets['heatmaps'], targets['keypoint_weights'])
+                     for loss_module, heatmaps in zip(self.loss_modules, outputs)]
         losses = dict(loss_kpt=torch.stack(per_stack).sum())
         losses.update({f'kpt_stack{s}': term.detach() for s, term in enumerate(per_stack, start=1)})
-        if train_cfg.get('compute_acc', True):
-            losses['acc_pose'] = heatmap_accuracy(stacks[-1], gt_heatmaps, keypoint_weights)
         return losses

@@ -223,8 +223,8 @@ def test_predict_decodes_refine_output_with_flip_test(flip: bool):
     keypoints, scores = head.decoder.batch_decode(want_maps)
     for b, pred in enumerate(preds):
         assert pred.keypoints.shape == (1, K, 2) and pred.keypoint_scores.shape == (1, K)
-        np.testing.assert_allclose(pred.keypoints[0], keypoints[b].numpy(), rtol=1e-6)
-        np.testing.assert_allclose(pred.keypoint_scores[0], scores[b].numpy(), rtol=1e-6)
+        np.testing.assert_allclose(pred.keypoints, keypoints[b], rtol=1e-6)
+        np.testing.assert_allclose(pred.keypoint_scores, scores[b], rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------------------------------- configs

@@ -187,13 +187,15 @@ def test_short_training_lowers_the_3d_loss():
     feats = _feats(5, batch=4)
     optimizer = torch.optim.Adam(head.parameters(), lr=1e-2)
     losses = []
-    for _ in range(60):
+    for _ in range(150):
         optimizer.zero_grad()
         loss = head.loss(feats, samples)['loss_kpt']
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    assert losses[-1] < 0.25 * losses[0]
+    # mean of the last 5 / first loss over 8 seeds (torch seed s, samples seed 2 + s, feats seed 5 + s):
+    # 0.04-0.24 (this seed 0.11); 60 steps gave 0.08-0.48, too close to any threshold. Threshold 0.4.
+    assert sum(losses[-5:]) / 5 < 0.4 * losses[0], losses
 
 
 def test_grids_are_buffers_not_parameters_and_not_saved():
