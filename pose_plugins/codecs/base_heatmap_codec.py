@@ -3,8 +3,8 @@
 A new heatmap codec subclasses :class:`BaseHeatmapCodec`, calls ``super().__init__(input_size=...,
 heatmap_size=...)`` and defines
 
-- ``encode(keypoints, keypoints_visible)``: the targets of one sample (start with
-  :meth:`BaseHeatmapCodec._check_keypoints`), and
+- ``encode_heatmaps(keypoints, keypoints_visible)``: the targets of one sample from its keypoints in heatmap
+  pixels (the base's ``encode`` has checked them and divided them by the stride), and
 - ``decode_heatmaps(heatmaps)``: heatmaps ``(B, K, H, W)`` -> keypoints in input pixels ``(B, K, 2)`` and scores
   ``(B, K)``, with tensor ops on the heatmaps' device (no Python loop over samples or keypoints; the building
   blocks are in :mod:`pose_plugins.codecs.utils.heatmap_decode`).
@@ -24,7 +24,7 @@ import torch
 from mmpose.codecs.base import BaseKeypointCodec
 from torch import Tensor
 
-__all__ = ['BaseHeatmapCodec', 'check_size', 'check_odd_kernel_size', 'check_positive_real']
+__all__ = ['BaseHeatmapCodec', 'check_size', 'check_odd_kernel_size', 'check_positive_real', 'check_keypoints']
 
 
 def _is_int(value: Any) -> bool:
@@ -52,6 +52,37 @@ def check_positive_real(name: str, value: Any, unit: str = '') -> float:
             math.isfinite(value) and value > 0):
         raise ValueError(f'{name} must be a finite number > 0{f" ({unit})" if unit else ""}, got {value!r}')
     return float(value)
+
+
+def check_keypoints(owner: str, keypoints: Any, keypoints_visible: Any, coordinate_dims: Tuple[int, ...] = (2, ),
+                    shape_hint: str = '') -> Tuple[np.ndarray, np.ndarray]:
+    """Checked ``encode`` inputs: numeric keypoints (N, K, D) with D in ``coordinate_dims`` and finite
+    visibilities (N, K) (all ones when ``None``); the x, y of labelled keypoints (visibility >= 0.5) must be
+    finite. Errors start with ``owner`` (e.g. ``'MSRAHeatmap.encode'``); ``shape_hint`` ends a shape error.
+
+    Returns:
+        Tuple[np.ndarray, np.ndarray]: ``keypoints`` (N, K, D) and ``keypoints_visible`` (N, K) as arrays.
+    """
+    keypoints = np.asarray(keypoints)
+    if keypoints.ndim != 3 or keypoints.shape[-1] not in coordinate_dims or not np.issubdtype(
+            keypoints.dtype, np.number):
+        shapes = ' or '.join(f'(N, K, {d})' for d in coordinate_dims)
+        raise ValueError(f'{owner}: keypoints must be a numeric array of shape {shapes}, got shape '
+                         f'{keypoints.shape} and dtype {keypoints.dtype}{shape_hint}')
+    if keypoints_visible is None:
+        keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
+    keypoints_visible = np.asarray(keypoints_visible)
+    if keypoints_visible.shape != keypoints.shape[:2]:
+        raise ValueError(f'{owner}: keypoints_visible must have shape (N, K) = {keypoints.shape[:2]} to match '
+                         f'keypoints {keypoints.shape}, got {keypoints_visible.shape}')
+    if not np.isfinite(keypoints_visible).all():
+        raise ValueError(f'{owner}: keypoints_visible must be finite, got non-finite values')
+    labelled = keypoints_visible >= 0.5
+    bad = labelled & ~np.isfinite(keypoints[..., :2]).all(-1)
+    if bad.any():
+        raise ValueError(f'{owner}: keypoints must be finite where keypoints_visible >= 0.5, got non-finite '
+                         f'coordinates at (instance, keypoint) {np.argwhere(bad).tolist()}')
+    return keypoints, keypoints_visible
 
 
 class BaseHeatmapCodec(BaseKeypointCodec):
@@ -86,6 +117,25 @@ class BaseHeatmapCodec(BaseKeypointCodec):
     def support_batch_decoding(self) -> bool:
         """True: :meth:`batch_decode` returns per-sample arrays, as mmpose's ``BaseHead.decode`` expects."""
         return True
+
+    def encode(self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None) -> dict:
+        """The targets of one sample (the fields are listed in the codec's docstring).
+
+        Args:
+            keypoints (np.ndarray): Keypoint coordinates in input-image pixels, (N, K, 2).
+            keypoints_visible (np.ndarray, optional): Visibilities, (N, K); ``None`` means all visible.
+
+        Returns:
+            dict: What :meth:`encode_heatmaps` returns for the keypoints in heatmap pixels.
+        """
+        keypoints, keypoints_visible = check_keypoints(f'{type(self).__name__}.encode', keypoints,
+                                                       keypoints_visible)
+        return self.encode_heatmaps(keypoints / self.scale_factor, keypoints_visible)
+
+    @abstractmethod
+    def encode_heatmaps(self, keypoints: np.ndarray, keypoints_visible: np.ndarray) -> dict:
+        """The targets of one sample from checked keypoints in heatmap pixels, (N, K, 2), and visibilities
+        (N, K)."""
 
     @abstractmethod
     def decode_heatmaps(self, heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
@@ -163,31 +213,3 @@ class BaseHeatmapCodec(BaseKeypointCodec):
         if len(shape) != ndim or shape[-2:] != (H, W):
             raise ValueError(f'{type(self).__name__}: {name} must have shape {layout} with (H, W) = {(H, W)} from '
                              f'heatmap_size {self.heatmap_size}, got {shape}')
-
-    def _check_keypoints(self, keypoints: np.ndarray,
-                         keypoints_visible: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
-        """Checked ``encode`` inputs: numeric keypoints (N, K, 2) and finite visibilities (N, K) (all ones when
-        ``None``); the coordinates of labelled keypoints (visibility >= 0.5) must be finite.
-
-        Returns:
-            Tuple[np.ndarray, np.ndarray]: ``keypoints`` (N, K, 2) and ``keypoints_visible`` (N, K) as arrays.
-        """
-        name = type(self).__name__
-        keypoints = np.asarray(keypoints)
-        if keypoints.ndim != 3 or keypoints.shape[-1] != 2 or not np.issubdtype(keypoints.dtype, np.number):
-            raise ValueError(f'{name}.encode: keypoints must be a numeric array of shape (N, K, 2), got shape '
-                             f'{keypoints.shape} and dtype {keypoints.dtype}')
-        if keypoints_visible is None:
-            keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
-        keypoints_visible = np.asarray(keypoints_visible)
-        if keypoints_visible.shape != keypoints.shape[:2]:
-            raise ValueError(f'{name}.encode: keypoints_visible must have shape (N, K) = {keypoints.shape[:2]} to '
-                             f'match keypoints {keypoints.shape}, got {keypoints_visible.shape}')
-        if not np.isfinite(keypoints_visible).all():
-            raise ValueError(f'{name}.encode: keypoints_visible must be finite, got non-finite values')
-        labelled = keypoints_visible >= 0.5
-        if not np.isfinite(keypoints[labelled]).all():
-            raise ValueError(f'{name}.encode: keypoints must be finite where keypoints_visible >= 0.5, got '
-                             'non-finite coordinates at (instance, keypoint) '
-                             f'{np.argwhere(labelled & ~np.isfinite(keypoints).all(-1)).tolist()}')
-        return keypoints, keypoints_visible

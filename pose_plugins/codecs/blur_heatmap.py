@@ -233,23 +233,11 @@ class CPNBlurHeatmap(BaseHeatmapCodec):
         """Number of heatmap levels L (1 for a single-level codec)."""
         return len(self.kernel_sizes)
 
-    def encode(self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None) -> dict:
-        """Render the target heatmaps and keypoint weights.
-
-        Args:
-            keypoints (np.ndarray): Keypoint coordinates in input-image pixels, (N, K, 2).
-            keypoints_visible (np.ndarray, optional): Visibilities, (N, K); ``None`` means all visible.
-
-        Returns:
-            dict:
-            - heatmaps: float32 (K, H, W); multi-level: a list of L of them, one per kernel size.
-            - keypoint_weights: float32 (N, K); multi-level: a list of L (equal) of them.
-        """
-        keypoints, keypoints_visible = self._check_keypoints(keypoints, keypoints_visible)
+    def encode_heatmaps(self, keypoints: np.ndarray, keypoints_visible: np.ndarray) -> dict:
+        """``heatmaps``, float32 (K, H, W), and ``keypoint_weights``, float32 (N, K), of keypoints in heatmap
+        pixels; multi-level: lists of L of each, one per kernel size (the weights equal)."""
         heatmaps, keypoint_weights = generate_blurred_one_hot_heatmaps(
-            heatmap_size=self.heatmap_size,
-            keypoints=keypoints / self.scale_factor,
-            keypoints_visible=keypoints_visible,
+            heatmap_size=self.heatmap_size, keypoints=keypoints, keypoints_visible=keypoints_visible,
             kernel_sizes=self.kernel_sizes)
         if not self.multilevel:
             return dict(heatmaps=heatmaps[0], keypoint_weights=keypoint_weights)

@@ -7,7 +7,7 @@ from mmpose.codecs.base import BaseKeypointCodec
 from torch import Tensor
 
 from pose_plugins.registry import KEYPOINT_CODECS
-from .base_heatmap_codec import check_size
+from .base_heatmap_codec import check_keypoints, check_size
 from .msra_heatmap import MSRAHeatmap
 
 __all__ = ['IntegralRegressionLabel']
@@ -116,18 +116,9 @@ class IntegralRegressionLabel(BaseKeypointCodec):
         Returns:
             dict: The encoded fields listed in the class docstring.
         """
-        keypoints = np.asarray(keypoints)
-        if keypoints.ndim != 3 or keypoints.shape[-1] not in ((2, 3) if self.is_3d else (2, )):
-            raise ValueError(f'IntegralRegressionLabel.encode: keypoints must be (N, K, 2)'
-                             f'{" or (N, K, 3)" if self.is_3d else ""}, got shape {keypoints.shape}'
-                             f'{"" if self.is_3d else " (set bbox_3d_shape for 3D keypoints)"}')
-        if keypoints_visible is None:
-            keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
-        keypoints_visible = np.asarray(keypoints_visible)
-        if keypoints_visible.shape != keypoints.shape[:2]:
-            raise ValueError(f'IntegralRegressionLabel.encode: keypoints_visible must be (N, K) = '
-                             f'{keypoints.shape[:2]}, got {keypoints_visible.shape}')
-
+        keypoints, keypoints_visible = check_keypoints(
+            'IntegralRegressionLabel.encode', keypoints, keypoints_visible, (2, 3) if self.is_3d else (2, ),
+            '' if self.is_3d else ' (set bbox_3d_shape for 3D keypoints)')
         xy = keypoints[..., :2]
         w, h = self.input_size
         with np.errstate(invalid='ignore'):  # NaN coordinates of unlabelled keypoints compare False

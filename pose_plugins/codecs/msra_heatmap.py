@@ -1,5 +1,5 @@
 """The "MSRA" Gaussian heatmap codec of SimpleBaseline and HRNet, with the optional DARK variant."""
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 from torch import Tensor
@@ -80,24 +80,11 @@ class MSRAHeatmap(BaseHeatmapCodec):
         self.unbiased = bool(unbiased)
         self.blur_kernel_size = check_odd_kernel_size('blur_kernel_size', blur_kernel_size)
 
-    def encode(self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None) -> dict:
-        """Render the target heatmaps and keypoint weights.
-
-        Args:
-            keypoints (np.ndarray): Keypoint coordinates in input-image pixels, (N, K, 2).
-            keypoints_visible (np.ndarray, optional): Visibilities, (N, K); ``None`` means all visible.
-
-        Returns:
-            dict:
-            - heatmaps (np.ndarray): float32, (K, H, W).
-            - keypoint_weights (np.ndarray): float32, (N, K).
-        """
-        keypoints, keypoints_visible = self._check_keypoints(keypoints, keypoints_visible)
+    def encode_heatmaps(self, keypoints: np.ndarray, keypoints_visible: np.ndarray) -> dict:
+        """``heatmaps`` (K, H, W) and ``keypoint_weights`` (N, K), float32, of keypoints in heatmap pixels."""
         generate = generate_unbiased_gaussian_heatmaps if self.unbiased else generate_gaussian_heatmaps
         heatmaps, keypoint_weights = generate(
-            heatmap_size=self.heatmap_size,
-            keypoints=keypoints / self.scale_factor,
-            keypoints_visible=keypoints_visible,
+            heatmap_size=self.heatmap_size, keypoints=keypoints, keypoints_visible=keypoints_visible,
             sigma=self.sigma)
         return dict(heatmaps=heatmaps, keypoint_weights=keypoint_weights)
 

@@ -96,9 +96,9 @@ def test_bad_arguments(kwargs, match):
 
 def test_bad_shapes():
     codec2d = IntegralRegressionLabel(**SIZES)
-    with pytest.raises(ValueError, match=r'keypoints must be \(N, K, 2\).*set bbox_3d_shape'):
+    with pytest.raises(ValueError, match=r'keypoints must be a numeric array of shape \(N, K, 2\).*set bbox_3d_shape'):
         codec2d.encode(np.zeros((1, 17, 3)))
-    with pytest.raises(ValueError, match=r'keypoints_visible must be \(N, K\)'):
+    with pytest.raises(ValueError, match=r'keypoints_visible must have shape \(N, K\)'):
         codec2d.encode(np.zeros((1, 17, 2)), np.ones((17, )))
     with pytest.raises(ValueError, match=r'expected normalised coordinates \(N, K, 2\)'):
         codec2d.decode(np.zeros((1, 17, 3)))

@@ -104,21 +104,8 @@ def generate_unbiased_gaussian_heatmaps(*, heatmap_size: Tuple[int, int], keypoi
     every other keypoint keeps its visibility as weight. A keypoint with a non-finite coordinate counts as outside
     the map. Instances are combined with an element-wise maximum.
 
-    Note:
-        - N: number of instances
-        - K: number of keypoints
-        - [W, H]: ``heatmap_size``
-
-    Args:
-        heatmap_size (Tuple[int, int]): Heatmap size [W, H].
-        keypoints (np.ndarray): Keypoint coordinates in heatmap pixels, shape (N, K, 2).
-        keypoints_visible (np.ndarray): Keypoint visibilities, shape (N, K).
-        sigma (float): Gaussian standard deviation in heatmap pixels, > 0.
-
-    Returns:
-        Tuple[np.ndarray, np.ndarray]:
-        - heatmaps (np.ndarray): float32, shape (K, H, W).
-        - keypoint_weights (np.ndarray): float32, shape (N, K).
+    Shapes and arguments as :func:`generate_gaussian_heatmaps`: keypoints (N, K, 2) in heatmap pixels,
+    visibilities (N, K); returns heatmaps, float32 (K, H, W), and keypoint weights, float32 (N, K).
     """
     W, H = heatmap_size
     N, K, _ = keypoints.shape

@@ -5,6 +5,11 @@ keypoints) and on any device. The numbers are those of mmpose 1.3.2's numpy ``ge
 ``refine_keypoints`` and ``refine_keypoints_dark`` (same tie-breaking, same border conditions, same float32
 arithmetic), so :class:`pose_plugins.codecs.MSRAHeatmap` decodes a single sample through this module too.
 
+Note (symbols of every shape below):
+    - B: batch size
+    - K: number of keypoints
+    - H, W: heatmap height and width
+
 References:
     - Xiao et al., "Simple Baselines for Human Pose Estimation and Tracking", ECCV 2018
       (https://arxiv.org/abs/1804.06208): argmax plus a quarter-pixel shift toward the higher neighbour.
@@ -84,11 +89,6 @@ def get_heatmap_maximum(heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
 
     As mmpose, a map whose maximum is ``<= 0`` gets the location ``(-1, -1)``.
 
-    Note:
-        - B: batch size
-        - K: number of keypoints
-        - H, W: heatmap height and width
-
     Args:
         heatmaps (Tensor): (B, K, H, W).
 
@@ -112,11 +112,6 @@ def refine_keypoints_quarter_offset(keypoints: Tensor, heatmaps: Tensor) -> Tens
     Conditions of mmpose's ``refine_keypoints`` (not symmetric, kept for parity): x moves when
     ``1 < x < W - 1 and 0 < y < H``; y moves when ``1 < y < H - 1 and 0 < x < W``; equal neighbours do not move.
     The original HRNet code refines only when ``1 < x < W - 1 and 1 < y < H - 1``.
-
-    Note:
-        - B: batch size
-        - K: number of keypoints
-        - H, W: heatmap height and width
 
     Args:
         keypoints (Tensor): Integer-valued float ``(x, y)`` from :func:`get_heatmap_maximum`, (B, K, 2).
@@ -158,9 +153,6 @@ def blur_heatmaps(heatmaps: Tensor, kernel_size: int) -> Tensor:
     Equals ``cv2.GaussianBlur`` of the map zero-padded by ``kernel_size // 2`` and cropped back (what mmpose's
     DARK ``gaussian_blur`` and tf-cpn's test-time blur do) up to float32 rounding of the sums.
 
-    Note:
-        B batch, K keypoints, H, W heatmap size.
-
     Args:
         heatmaps (Tensor): (B, K, H, W).
         kernel_size (int): Odd kernel size >= 1.
@@ -182,9 +174,6 @@ def modulate_heatmaps(heatmaps: Tensor, kernel_size: int) -> Tensor:
 
     Equals mmpose's ``gaussian_blur`` (zero-pad, ``cv2.GaussianBlur``, crop, multiply by ``original max /
     blurred max``) up to float32 rounding of the convolution sums.
-
-    Note:
-        B batch, K keypoints, H, W heatmap size.
 
     Args:
         heatmaps (Tensor): (B, K, H, W).
@@ -252,11 +241,6 @@ def refine_keypoints_dark(keypoints: Tensor, heatmaps: Tensor, blur_kernel_size:
     maximum stays <= it) and ``s b >= 1e-10``. For maps where some read value is below 1e-10, ``s`` is computed
     from their full blur (those maps only), so the result is mmpose's in every case, up to float32 rounding.
 
-    Note:
-        - B: batch size
-        - K: number of keypoints
-        - H, W: heatmap height and width
-
     Args:
         keypoints (Tensor): Integer-valued float ``(x, y)`` from :func:`get_heatmap_maximum`, (B, K, 2).
         heatmaps (Tensor): Raw (not yet modulated) heatmaps, (B, K, H, W).
@@ -298,11 +282,6 @@ def refine_keypoints_dark(keypoints: Tensor, heatmaps: Tensor, blur_kernel_size:
 def decode_heatmaps(heatmaps: Tensor, *, unbiased: bool = False,
                     blur_kernel_size: int = 11) -> Tuple[Tensor, Tensor]:
     """Heatmaps to keypoints in heatmap pixels: argmax, then quarter-pixel or (``unbiased``) DARK refinement.
-
-    Note:
-        - B: batch size
-        - K: number of keypoints
-        - H, W: heatmap height and width
 
     Args:
         heatmaps (Tensor): (B, K, H, W). Not modified; gradients are not tracked.
