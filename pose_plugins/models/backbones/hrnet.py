@@ -22,15 +22,17 @@ from collections.abc import Mapping
 from typing import ClassVar, Optional
 
 import torch.nn as nn
-from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmpose.utils.typing import OptConfigType, OptMultiConfig
 from torch import Tensor
 
 from pose_plugins.models.layers.basic_block import BasicBlock
 from pose_plugins.models.layers.bottleneck import Bottleneck
+from pose_plugins.models.layers.conv_norm_act import ConvNormAct
 from pose_plugins.models.layers.hr_module import HRModule
-from pose_plugins.models.layers.pose_backbone import PoseBackbone, is_count
+from pose_plugins.models.layers.named_norm import NamedNormMixin
+from pose_plugins.models.layers.pose_backbone import PoseBackbone
 from pose_plugins.models.layers.res_layer import ResBlockType, make_res_layer
+from pose_plugins.models.layers.validation import is_count
 from pose_plugins.registry import MODELS
 
 __all__ = ['HRNet']
@@ -110,6 +112,10 @@ class HRNet(PoseBackbone):
     blocks_dict: ClassVar[dict[str, ResBlockType]] = {'BASIC': BasicBlock, 'BOTTLENECK': Bottleneck}
     arch_settings: ClassVar[dict[str, dict]] = {'w32': _hrnet_table(32), 'w48': _hrnet_table(48)}
 
+    #: The stem's norm layers (``bn1`` / ``bn2`` for BN).
+    norm1 = NamedNormMixin.norm_property(1)
+    norm2 = NamedNormMixin.norm_property(2)
+
     def __init__(self,
                  *,
                  arch: Optional[str] = None,
@@ -123,8 +129,8 @@ class HRNet(PoseBackbone):
                  zero_init_residual: bool = False,
                  frozen_stages: int = -1,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(norm_eval=norm_eval, frozen_stages=frozen_stages, zero_init_residual=zero_init_residual,
-                         init_cfg=init_cfg)
+        super().__init__(conv_cfg=conv_cfg, norm_cfg=norm_cfg, with_cp=with_cp, norm_eval=norm_eval,
+                         frozen_stages=frozen_stages, zero_init_residual=zero_init_residual, init_cfg=init_cfg)
         if not is_count(in_channels):
             raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
         stages, upsample_cfg = self._parse_table(arch, extra)
@@ -135,17 +141,14 @@ class HRNet(PoseBackbone):
             raise ValueError(f'multiscale_output={multiscale_output} contradicts '
                              f"extra['stage{num_stages}']['multiscale_output']={stages[-1]['multiscale_output']}")
         self._check_frozen_stages(num_stages)
-        norm_cfg = dict(type='BN') if norm_cfg is None else copy.deepcopy(norm_cfg)
-        self.conv_cfg = conv_cfg
-        self.norm_cfg = norm_cfg
-        self.with_cp = with_cp
+        norm_cfg = self.norm_cfg
         self.num_stages = num_stages
         self.multiscale_output = bool(multiscale_output)
         self.stage_cfgs = stages
 
         # stem: two 3x3 stride-2 convs, each + norm + ReLU -> 1/4 resolution
         c_stem = self.stem_channels
-        self._add_stem(in_channels, (c_stem, c_stem), kernel_size=3, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+        self._add_stem(in_channels, (c_stem, c_stem), kernel_size=3)
 
         # stage 1: a single branch of residual blocks
         block = self.blocks_dict[stages[0]['block']]
@@ -173,16 +176,6 @@ class HRNet(PoseBackbone):
         self.out_channels: tuple[int, ...] = channels if self.multiscale_output else channels[:1]
 
         self._freeze_stages()
-
-    @property
-    def norm1(self) -> nn.Module:
-        """The stem's first norm layer (``bn1`` for BN)."""
-        return self.get_stem_norm(1)
-
-    @property
-    def norm2(self) -> nn.Module:
-        """The stem's second norm layer (``bn2`` for BN)."""
-        return self.get_stem_norm(2)
 
     @classmethod
     def _parse_table(cls, arch: Optional[str], extra: OptConfigType) -> tuple[list[dict], Optional[dict]]:
@@ -248,10 +241,9 @@ class HRNet(PoseBackbone):
         """Entry b: identity (None), a width-changing 3x3 conv, or for a new branch a chain of 3x3 stride-2
         convs from the last existing branch (only the last one changes the width), each + norm + ReLU."""
 
-        def conv_norm_relu(c_in: int, c_out: int, stride: int) -> nn.Sequential:
-            return nn.Sequential(
-                build_conv_layer(self.conv_cfg, c_in, c_out, kernel_size=3, stride=stride, padding=1, bias=False),
-                build_norm_layer(self.norm_cfg, c_out)[1], nn.ReLU(inplace=True))
+        def conv_norm_relu(c_in: int, c_out: int, stride: int) -> ConvNormAct:
+            return ConvNormAct(c_in, c_out, kernel_size=3, stride=stride, conv_cfg=self.conv_cfg,
+                               norm_cfg=self.norm_cfg)
 
         num_pre = len(pre_channels)
         layers: list[Optional[nn.Module]] = []
@@ -267,7 +259,9 @@ class HRNet(PoseBackbone):
 
     def _stage_modules(self, stage: int) -> list[nn.Module]:
         """``frozen_stages >= stage`` freezes stage ``stage`` (``layer1`` or ``stage{s}``) and the transition
-        after it."""
+        after it; stage 0 is the stem."""
+        if stage == 0:
+            return super()._stage_modules(0)
         modules = [self.layer1 if stage == 1 else getattr(self, f'stage{stage}')]
         if stage < self.num_stages:
             modules.append(getattr(self, f'transition{stage}'))

@@ -13,7 +13,6 @@ no ``style='caffe'``, ``deep_stem``, ``avg_down``, dilation or ``num_stages`` (n
 ``depth``, ``out_indices`` and ``frozen_stages`` are validated with errors naming the value; stages after the last
 of ``out_indices`` are built but not run (mmpose runs them and discards their output).
 """
-import copy
 import importlib.util
 from collections.abc import Sequence
 from typing import ClassVar
@@ -24,8 +23,10 @@ from torch import Tensor
 
 from pose_plugins.models.layers.basic_block import BasicBlock
 from pose_plugins.models.layers.bottleneck import Bottleneck
-from pose_plugins.models.layers.pose_backbone import PoseBackbone, is_count
+from pose_plugins.models.layers.named_norm import NamedNormMixin
+from pose_plugins.models.layers.pose_backbone import PoseBackbone
 from pose_plugins.models.layers.res_layer import ResBlockType, make_res_layer
+from pose_plugins.models.layers.validation import check_count
 from pose_plugins.registry import MODELS
 
 __all__ = ['ResNet']
@@ -119,26 +120,20 @@ class ResNet(PoseBackbone):
                  with_cp: bool = False,
                  zero_init_residual: bool = True,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(norm_eval=norm_eval, frozen_stages=frozen_stages, zero_init_residual=zero_init_residual,
-                         init_cfg=init_cfg)
+        super().__init__(conv_cfg=conv_cfg, norm_cfg=norm_cfg, with_cp=with_cp, norm_eval=norm_eval,
+                         frozen_stages=frozen_stages, zero_init_residual=zero_init_residual, init_cfg=init_cfg)
         if isinstance(depth, bool) or depth not in self.arch_settings:
             raise ValueError(f'depth must be one of {sorted(self.arch_settings)}, got {depth!r}')
-        for name, value in (('in_channels', in_channels), ('stem_channels', stem_channels),
-                            ('base_channels', base_channels)):
-            if not is_count(value):
-                raise ValueError(f'{name} must be a positive int, got {value!r}')
+        check_count('ResNet', in_channels=in_channels, stem_channels=stem_channels, base_channels=base_channels)
         self.out_indices = self._check_out_indices(out_indices)
         self._check_frozen_stages(NUM_STAGES)
 
-        norm_cfg = dict(type='BN') if norm_cfg is None else copy.deepcopy(norm_cfg)
+        norm_cfg = self.norm_cfg
         self.depth = depth
-        self.conv_cfg = conv_cfg
-        self.norm_cfg = norm_cfg
-        self.with_cp = with_cp
         self.block, self.stage_blocks = self.arch_settings[depth]
 
         # stem: 7x7/2 conv -> norm -> ReLU -> 3x3/2 max-pool: 1/4 resolution
-        self._add_stem(in_channels, (stem_channels, ), kernel_size=7, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+        self._add_stem(in_channels, (stem_channels, ), kernel_size=7)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
 
         stage_channels = []
@@ -171,13 +166,13 @@ class ResNet(PoseBackbone):
             raise ValueError(f'out_indices has repeated stages: {tuple(out_indices)!r}')
         return tuple(sorted(out_indices))
 
-    @property
-    def norm1(self) -> nn.Module:
-        """The stem's norm layer (``bn1`` for BN)."""
-        return self.get_stem_norm(1)
+    #: The stem's norm layer (``bn1`` for BN).
+    norm1 = NamedNormMixin.norm_property(1)
 
     def _stage_modules(self, stage: int) -> list[nn.Module]:
-        """``frozen_stages >= stage`` freezes ``layer{stage}``."""
+        """``frozen_stages >= stage`` freezes ``layer{stage}``; stage 0 is the stem."""
+        if stage == 0:
+            return super()._stage_modules(0)
         return [getattr(self, f'layer{stage}')]
 
     def init_weights(self) -> None:

@@ -25,14 +25,14 @@ Parameter names are our own (the original code is Lua Torch; there are no mmpose
 """
 from typing import Sequence
 
-from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmpose.utils.typing import OptConfigType, OptMultiConfig
 from torch import Tensor, nn
 
+from pose_plugins.models.layers.conv_norm_act import ConvNormAct
 from pose_plugins.models.layers.hourglass_module import HourglassModule
 from pose_plugins.models.layers.hourglass_residual import HourglassResidual
-from pose_plugins.models.layers.pose_backbone import PoseBackbone, is_count
-from pose_plugins.models.layers.stem import build_stem_conv
+from pose_plugins.models.layers.pose_backbone import PoseBackbone
+from pose_plugins.models.layers.validation import check_count, is_count
 from pose_plugins.registry import MODELS
 
 __all__ = ['StackedHourglass']
@@ -99,16 +99,14 @@ class StackedHourglass(PoseBackbone):
                      override=dict(type='Normal', name='heatmap_convs', std=0.001, bias=0)),
                 dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm']),
             ]
-        super().__init__(init_cfg=init_cfg)
-        for name, value in (('out_channels', out_channels), ('num_stacks', num_stacks),
-                            ('num_channels', num_channels), ('order', order), ('in_channels', in_channels)):
-            if not is_count(value):
-                raise ValueError(f'StackedHourglass: {name} must be a positive int, got {value!r}')
+        super().__init__(conv_cfg=conv_cfg, norm_cfg=norm_cfg, with_cp=with_cp, init_cfg=init_cfg)
+        check_count('StackedHourglass', out_channels=out_channels, num_stacks=num_stacks, num_channels=num_channels,
+                    order=order, in_channels=in_channels)
         stem_channels = tuple(stem_channels)
         if len(stem_channels) != 2 or not all(is_count(c) for c in stem_channels):
             raise ValueError('StackedHourglass: stem_channels must be two positive ints (7x7 conv width, stem '
                              f'residual width), got {stem_channels!r}')
-        norm_cfg = dict(type='BN') if norm_cfg is None else norm_cfg
+        norm_cfg = self.norm_cfg
         self.out_channels = out_channels
         self.num_stacks = num_stacks
         self.num_channels = num_channels
@@ -120,15 +118,12 @@ class StackedHourglass(PoseBackbone):
             return HourglassResidual(in_channels=c_in, out_channels=c_out, norm_cfg=norm_cfg, conv_cfg=conv_cfg,
                                      with_cp=with_cp)
 
-        def conv1x1(c_in: int, c_out: int, bias: bool = True) -> nn.Module:
-            return build_conv_layer(conv_cfg, c_in, c_out, kernel_size=1, bias=bias)
+        def conv1x1(c_in: int, c_out: int) -> nn.Module:  # biased: its output is summed, not normalized
+            return ConvNormAct.build_conv(conv_cfg, c_in, c_out, kernel_size=1, bias=True)
 
         c_conv, c_res = stem_channels
-        conv, _, norm = build_stem_conv(in_channels, c_conv, kernel_size=7, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
         self.stem = nn.Sequential(
-            conv,
-            norm,
-            nn.ReLU(inplace=True),
+            *ConvNormAct(in_channels, c_conv, kernel_size=7, stride=2, conv_cfg=conv_cfg, norm_cfg=norm_cfg),
             residual(c_conv, c_res),
             nn.MaxPool2d(kernel_size=2, stride=2),
             residual(c_res, c_res),
@@ -140,9 +135,7 @@ class StackedHourglass(PoseBackbone):
         self.features = nn.ModuleList(
             nn.Sequential(
                 residual(num_channels, num_channels),
-                conv1x1(num_channels, num_channels, bias=False),
-                build_norm_layer(norm_cfg, num_channels)[1],
-                nn.ReLU(inplace=True),
+                *ConvNormAct(num_channels, num_channels, kernel_size=1, conv_cfg=conv_cfg, norm_cfg=norm_cfg),
             ) for _ in range(num_stacks))
         self.heatmap_convs = nn.ModuleList(conv1x1(num_channels, out_channels) for _ in range(num_stacks))
         self.feature_links = nn.ModuleList(conv1x1(num_channels, num_channels) for _ in range(num_stacks - 1))

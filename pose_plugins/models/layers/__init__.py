@@ -1,21 +1,29 @@
-"""Building blocks written once and shared by every model (not registered: plain ``nn.Module``s)."""
+"""Building blocks written once and shared by every model (not registered: plain ``nn.Module``s).
+
+One way each: conv-norm-act with Sequential-index names is :class:`ConvNormAct` (mmcv's ``ConvModule`` where
+the names are ``conv`` / ``bn``), norms named ``bn1`` ... with a ``norm1`` property come from
+:class:`NamedNormMixin`, activation checkpointing (``with_cp``) from :class:`CheckpointMixin`.
+"""
 from .basic_block import BasicBlock
 from .bottleneck import Bottleneck
+from .checkpoint_mixin import CheckpointMixin
+from .conv_norm_act import ConvNormAct
 from .deconv_stack import DeconvStack, make_deconv_layers
 from .global_net import GlobalNet
 from .hourglass_module import HourglassModule
 from .hourglass_residual import HourglassResidual
 from .hr_module import HRModule
-from .pose_backbone import PoseBackbone, is_count
+from .named_norm import NamedNormMixin
+from .pose_backbone import PoseBackbone
 from .refine_bottleneck import RefineBottleneck
 from .refine_net import RefineNet
 from .res_layer import make_res_layer
 from .residual_block import ResidualBlock
 from .soft_argmax import SoftArgmax
-from .stem import build_stem_conv
+from .validation import check_count, is_count
 
 __all__ = [
-    'BasicBlock', 'Bottleneck', 'DeconvStack', 'GlobalNet', 'HRModule', 'HourglassModule', 'HourglassResidual',
-    'PoseBackbone', 'RefineBottleneck', 'RefineNet', 'ResidualBlock', 'SoftArgmax', 'build_stem_conv', 'is_count',
-    'make_deconv_layers', 'make_res_layer'
+    'BasicBlock', 'Bottleneck', 'CheckpointMixin', 'ConvNormAct', 'DeconvStack', 'GlobalNet', 'HRModule',
+    'HourglassModule', 'HourglassResidual', 'NamedNormMixin', 'PoseBackbone', 'RefineBottleneck', 'RefineNet',
+    'ResidualBlock', 'SoftArgmax', 'check_count', 'is_count', 'make_deconv_layers', 'make_res_layer'
 ]

@@ -5,13 +5,11 @@ He et al., "Deep Residual Learning for Image Recognition", CVPR 2016, Fig. 2 / T
 
 Parameter names follow torchvision / mmpose (``conv1``, ``bn1``, ``conv2``, ``bn2``, ``downsample.0`` (1x1 conv),
 ``downsample.1`` (norm)), so their checkpoints load with ``strict=True``. The norm layers are named by mmcv's
-``build_norm_layer`` (``bn1`` for BN/SyncBN, ``gn1`` for GN ...), exactly as mmpose names them.
+``build_norm_layer`` (``bn1`` for BN/SyncBN, ``gn1`` for GN ...), exactly as mmpose names them. As in mmpose,
+``dilation`` applies to ``conv1`` only (``conv2`` has dilation 1), and ``style`` changes nothing.
 """
-from typing import Optional
+from typing import ClassVar
 
-import torch.nn as nn
-from mmcv.cnn import build_conv_layer
-from mmpose.utils.typing import OptConfigType
 from torch import Tensor
 
 from .residual_block import ResidualBlock
@@ -29,38 +27,18 @@ class BasicBlock(ResidualBlock):
         x: (N, C_in, H, W) -> (N, C_out, ceil(H / s), ceil(W / s))
 
     Args:
-        inplanes (int): Input channels C_in.
-        planes (int): Width of the block; the output has ``planes * expansion`` channels.
-        stride (int): Stride of the first 3x3 conv. Default: 1.
-        downsample (nn.Module, optional): Maps the input to the output's shape on the identity path (usually
-            1x1 conv + norm). Required when ``stride != 1`` or ``inplanes != planes * expansion``.
-        norm_cfg (dict, optional): mmcv norm config of every norm layer. Default: ``dict(type='BN')``.
-        conv_cfg (dict, optional): mmcv conv config of every conv layer. Default: ``None`` (``nn.Conv2d``).
-        with_cp (bool): Recompute the block in backward (activation checkpointing) to save memory.
-            Default: False.
+        Those of :class:`~pose_plugins.models.layers.residual_block.ResidualBlock` (keyword-only);
+        ``expansion`` must be 1 (or None).
     """
 
     expansion: int = 1
-    num_norms: int = 2
+    variable_expansion: ClassVar[bool] = False
+    num_norms: ClassVar[int] = 2
 
-    def __init__(self,
-                 *,
-                 inplanes: int,
-                 planes: int,
-                 stride: int = 1,
-                 downsample: Optional[nn.Module] = None,
-                 norm_cfg: OptConfigType = None,
-                 conv_cfg: OptConfigType = None,
-                 with_cp: bool = False) -> None:
-        super().__init__(inplanes=inplanes, planes=planes, stride=stride, downsample=downsample,
-                         norm_cfg=norm_cfg, with_cp=with_cp)
-        self.conv1 = build_conv_layer(
-            conv_cfg, inplanes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
-        self._add_norm(1, planes)
-        self.conv2 = build_conv_layer(conv_cfg, planes, self.out_channels, kernel_size=3, padding=1, bias=False)
-        self._add_norm(2, self.out_channels)
-        self.downsample = downsample
+    def _build_layers(self) -> None:
+        self._conv_norm(1, self.inplanes, self.planes, kernel_size=3, stride=self.stride, dilation=self.dilation)
+        self._conv_norm(2, self.planes, self.out_channels, kernel_size=3)
 
     def _residual(self, x: Tensor) -> Tensor:
         out = self.relu(self.norm1(self.conv1(x)))
-        return self.norm2(self.conv2(out)) + self._identity(x)
+        return self.norm2(self.conv2(out))

@@ -7,9 +7,10 @@ uses the same stack. Written once here; every head that upsamples this way uses 
 """
 from typing import Dict, Optional, Sequence, Tuple
 
-from mmcv.cnn import build_norm_layer
 from mmpose.utils.typing import OptConfigType
 from torch import Tensor, nn
+
+from .conv_norm_act import ConvNormAct
 
 __all__ = ['DeconvStack', 'make_deconv_layers']
 
@@ -64,24 +65,13 @@ class DeconvStack(nn.Sequential):
             if kernel_size not in _PADDINGS:
                 raise ValueError(f'Unsupported deconv kernel size {kernel_size!r} in kernel_sizes={kernel_sizes}; '
                                  f'expected one of {sorted(_PADDINGS)}')
-        if norm_cfg is None:
-            norm_cfg = dict(type='BN')
-
-        layers = []
+        layers: list[nn.Module] = []
         channels = in_channels
         for width, kernel_size in zip(out_channels, kernel_sizes):
             padding, output_padding = _PADDINGS[kernel_size]
-            layers.append(
-                nn.ConvTranspose2d(
-                    channels,
-                    width,
-                    kernel_size=kernel_size,
-                    stride=2,
-                    padding=padding,
-                    output_padding=output_padding,
-                    bias=False))
-            layers.append(build_norm_layer(norm_cfg, width)[1])
-            layers.append(nn.ReLU(inplace=True))
+            layers.extend(
+                ConvNormAct(channels, width, kernel_size=kernel_size, stride=2, padding=padding,
+                            output_padding=output_padding, conv_cfg=dict(type='deconv'), norm_cfg=norm_cfg))
             channels = width
         super().__init__(*layers)
 

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .hourglass_residual import HourglassResidual
+from .validation import check_count
 
 __all__ = ['HourglassModule']
 
@@ -45,8 +46,7 @@ class HourglassModule(nn.Module):
                  conv_cfg: OptConfigType = None,
                  with_cp: bool = False) -> None:
         super().__init__()
-        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-            raise ValueError(f'HourglassModule: order must be a positive int, got {order!r}')
+        check_count('HourglassModule', order=order)
         self.order = order
         self.channels = channels
 

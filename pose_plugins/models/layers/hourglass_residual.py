@@ -21,16 +21,18 @@ one.
 """
 from typing import Optional
 
-import torch
-import torch.utils.checkpoint as cp
-from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmpose.utils.typing import OptConfigType
 from torch import Tensor, nn
+
+from .checkpoint_mixin import CheckpointMixin
+from .conv_norm_act import ConvNormAct
+from .named_norm import NamedNormMixin
+from .validation import check_count
 
 __all__ = ['HourglassResidual']
 
 
-class HourglassResidual(nn.Module):
+class HourglassResidual(NamedNormMixin, CheckpointMixin, nn.Module):
     """``conv3(relu(norm3(conv2(relu(norm2(conv1(relu(norm1(x)))))))) + skip(x)``.
 
     Note:
@@ -61,13 +63,10 @@ class HourglassResidual(nn.Module):
                  conv_cfg: OptConfigType = None,
                  with_cp: bool = False) -> None:
         super().__init__()
-        for name, value in (('in_channels', in_channels), ('out_channels', out_channels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f'HourglassResidual: {name} must be a positive int, got {value!r}')
+        check_count('HourglassResidual', in_channels=in_channels, out_channels=out_channels)
         if out_channels % 2:
             raise ValueError(f'HourglassResidual: out_channels must be even (the bottleneck is out_channels / 2 '
                              f'wide), got {out_channels}')
-        norm_cfg = dict(type='BN') if norm_cfg is None else norm_cfg
         mid_channels = out_channels // 2
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -75,22 +74,14 @@ class HourglassResidual(nn.Module):
         self.with_cp = with_cp
 
         widths = ((in_channels, mid_channels, 1), (mid_channels, mid_channels, 3), (mid_channels, out_channels, 1))
-        for index, (c_in, c_out, kernel_size) in enumerate(widths, start=1):
-            name, norm = build_norm_layer(norm_cfg, c_in, postfix=index)
-            setattr(self, f'norm{index}_name', name)
-            self.add_module(name, norm)
-            self.add_module(
-                f'conv{index}',
-                build_conv_layer(conv_cfg, c_in, c_out, kernel_size=kernel_size, padding=kernel_size // 2,
-                                 bias=index == 3))
+        for index, (c_in, c_out, kernel_size) in enumerate(widths, start=1):  # pre-activation: norm, then conv
+            self._add_norm(index, c_in, norm_cfg)
+            self.add_module(f'conv{index}', ConvNormAct.build_conv(conv_cfg, c_in, c_out, kernel_size=kernel_size,
+                                                                   bias=index == 3))
         self.relu = nn.ReLU(inplace=True)
         self.skip: Optional[nn.Module] = (
-            build_conv_layer(conv_cfg, in_channels, out_channels, kernel_size=1, bias=True)
+            ConvNormAct.build_conv(conv_cfg, in_channels, out_channels, kernel_size=1, bias=True)
             if in_channels != out_channels else None)
-
-    def get_norm(self, index: int) -> nn.Module:
-        """The norm layer before ``conv{index}`` (1-based)."""
-        return getattr(self, getattr(self, f'norm{index}_name'))
 
     def _residual(self, x: Tensor) -> Tensor:
         out = x
@@ -107,8 +98,4 @@ class HourglassResidual(nn.Module):
         Returns:
             Tensor: (B, C_out, H, W).
         """
-        if self.with_cp and torch.is_grad_enabled():
-            out = cp.checkpoint(self._residual, x, use_reentrant=False)
-        else:
-            out = self._residual(x)
-        return out + (x if self.skip is None else self.skip(x))
+        return self._maybe_checkpoint(self._residual, x) + (x if self.skip is None else self.skip(x))

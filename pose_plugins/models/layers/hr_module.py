@@ -18,10 +18,10 @@ from typing import Optional
 
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmpose.utils.typing import OptConfigType
 from torch import Tensor
 
+from .conv_norm_act import ConvNormAct
 from .res_layer import ResBlockType, make_res_layer
 
 __all__ = ['HRModule']
@@ -114,13 +114,9 @@ class HRModule(nn.Module):
         channels = self.out_channels
         num_out = self.num_branches if self.multiscale_output else 1
 
-        def conv_norm(c_in: int, c_out: int, kernel_size: int, stride: int, relu: bool) -> nn.Sequential:
-            layers = [
-                build_conv_layer(conv_cfg, c_in, c_out, kernel_size=kernel_size, stride=stride,
-                                 padding=kernel_size // 2, bias=False),
-                build_norm_layer(norm_cfg, c_out)[1]
-            ]
-            return nn.Sequential(*layers, nn.ReLU(inplace=True)) if relu else nn.Sequential(*layers)
+        def conv_norm(c_in: int, c_out: int, kernel_size: int, stride: int, relu: bool) -> ConvNormAct:
+            return ConvNormAct(c_in, c_out, kernel_size=kernel_size, stride=stride, conv_cfg=conv_cfg,
+                               norm_cfg=norm_cfg, relu=relu)
 
         rows = []
         for i in range(num_out):

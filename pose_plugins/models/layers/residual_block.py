@@ -1,90 +1,119 @@
-"""What every residual block shares: argument checks, named norm layers, activation checkpointing.
+"""What every post-activation residual block shares: arguments and their checks, named norms, checkpointing.
 
 He et al., "Deep Residual Learning for Image Recognition", CVPR 2016. :class:`BasicBlock` and
-:class:`Bottleneck` subclass :class:`ResidualBlock` and only define their convolutions and ``_residual``.
-"""
-from typing import Optional
+:class:`Bottleneck` (and CPN's :class:`RefineBottleneck`) subclass :class:`ResidualBlock` and only define their
+layers (:meth:`ResidualBlock._build_layers`) and residual path (:meth:`ResidualBlock._residual`).
 
-import torch
+Arguments and their meaning are those of mmpose's blocks (``stride``, ``dilation``, ``style``, ``expansion``,
+``downsample``, ``conv_cfg``, ``norm_cfg``, ``with_cp``), written as ``inplanes`` / ``planes`` (block width) as
+torchvision does; mmpose's ``out_channels`` is ``planes * expansion``.
+"""
+from typing import ClassVar, Optional
+
 import torch.nn as nn
-import torch.utils.checkpoint as cp
-from mmcv.cnn import build_norm_layer
 from mmengine.model import constant_init
 from mmpose.utils.typing import OptConfigType
 from torch import Tensor
 
-__all__ = ['ResidualBlock', 'check_residual_args']
+from .checkpoint_mixin import CheckpointMixin
+from .named_norm import NamedNormMixin
+from .validation import check_count
+
+__all__ = ['ResidualBlock']
+
+STYLES = ('pytorch', 'caffe')
 
 
-def check_residual_args(name: str, inplanes: int, planes: int, stride: int, downsample: Optional[nn.Module],
-                        expansion: int) -> None:
-    """Raise ``ValueError`` for block arguments that cannot form a residual sum.
+class ResidualBlock(NamedNormMixin, CheckpointMixin, nn.Module):
+    """Base of the residual blocks: ``relu(_residual(x) + downsample(x))``.
 
-    Args:
-        name (str): Block class name, for the message.
-        inplanes, planes, stride: The block's arguments (positive ints).
-        downsample (nn.Module, optional): The identity-path projection.
-        expansion (int): The block's output/width ratio.
-    """
-    for arg, value in (('inplanes', inplanes), ('planes', planes), ('stride', stride)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f'{name}: {arg} must be a positive int, got {value!r}')
-    if downsample is None and (stride != 1 or inplanes != planes * expansion):
-        raise ValueError(
-            f'{name}(inplanes={inplanes}, planes={planes}, stride={stride}) changes the shape '
-            f'(output has planes * expansion = {planes * expansion} channels), so it needs a `downsample` '
-            'module on the identity path')
-
-
-class ResidualBlock(nn.Module):
-    """Base of the residual blocks: ``relu(_residual(x))`` where ``_residual`` adds the identity path.
-
-    Subclasses set ``expansion`` and ``num_norms``, build ``conv1..`` and call :meth:`_add_norm` for ``norm1..``
-    (registered under mmcv's names: ``bn1``, ``gn1`` ... by norm type, as mmpose and torchvision name them),
-    then assign ``self.downsample`` last, so parameters are registered in mmpose's order.
+    The constructor checks the arguments, calls :meth:`_build_layers` (``conv1``, ``norm1`` ... via
+    :meth:`_add_conv_norm`, registered under mmcv's names ``bn1``, ``gn1`` ... as mmpose and torchvision name
+    them) and assigns ``downsample`` last, so parameters are registered in mmpose's order.
 
     Note:
         N images, C_in = ``inplanes``, C_out = ``planes * expansion``, s = ``stride``.
 
     Shapes:
         x: (N, C_in, H, W) -> (N, C_out, ceil(H / s), ceil(W / s))
+
+    Args:
+        inplanes (int): Input channels C_in.
+        planes (int): Width of the block; the output has ``planes * expansion`` channels.
+        stride (int): Stride of the block (on the 3x3 conv, or with ``style='caffe'`` on the first 1x1 conv of a
+            bottleneck). Default: 1.
+        dilation (int): Dilation (and padding) of the 3x3 conv that carries it (mmpose: ``conv1`` of a
+            BasicBlock, ``conv2`` of a Bottleneck). Default: 1.
+        style (str): ``'pytorch'`` or ``'caffe'`` (mmpose's ``style``; only bottlenecks differ). Default:
+            ``'pytorch'``.
+        downsample (nn.Module, optional): Maps the input to the output's shape on the identity path (usually
+            1x1 conv + norm). Required when ``stride != 1`` or ``inplanes != planes * expansion``.
+        expansion (int, optional): Output / width ratio; ``None`` means the class's (1 for BasicBlock, 4 for
+            Bottleneck). Only blocks with ``variable_expansion`` accept another value. Default: None.
+        norm_cfg (dict, optional): mmcv norm config of every norm layer. Default: ``dict(type='BN')``.
+        conv_cfg (dict, optional): mmcv conv config of every conv layer. Default: ``None`` (``nn.Conv2d``).
+        with_cp (bool): Recompute the residual path in backward (activation checkpointing) to save memory.
+            Default: False.
     """
 
     expansion: int = 1
+    #: Whether ``expansion`` may differ from the class's value (mmpose asserts 1 for BasicBlock).
+    variable_expansion: ClassVar[bool] = True
     #: Norm layers on the residual path; the last one is zeroed by :meth:`zero_init_last`.
-    num_norms: int = 2
+    num_norms: ClassVar[int] = 2
 
-    def __init__(self, *, inplanes: int, planes: int, stride: int, downsample: Optional[nn.Module],
-                 norm_cfg: OptConfigType, with_cp: bool) -> None:
+    norm1 = NamedNormMixin.norm_property(1)
+    norm2 = NamedNormMixin.norm_property(2)
+
+    def __init__(self,
+                 *,
+                 inplanes: int,
+                 planes: int,
+                 stride: int = 1,
+                 dilation: int = 1,
+                 style: str = 'pytorch',
+                 downsample: Optional[nn.Module] = None,
+                 expansion: Optional[int] = None,
+                 norm_cfg: OptConfigType = None,
+                 conv_cfg: OptConfigType = None,
+                 with_cp: bool = False) -> None:
         super().__init__()
-        check_residual_args(type(self).__name__, inplanes, planes, stride, downsample, self.expansion)
+        name = type(self).__name__
+        check_count(name, inplanes=inplanes, planes=planes, stride=stride, dilation=dilation)
+        if style not in STYLES:
+            raise ValueError(f'{name}: style must be one of {STYLES}, got {style!r}')
+        if expansion is not None:
+            check_count(name, expansion=expansion)
+            if not self.variable_expansion and expansion != type(self).expansion:
+                raise ValueError(f'{name}: expansion must be {type(self).expansion}, got {expansion!r}')
+            self.expansion = expansion
+        if downsample is None and (stride != 1 or inplanes != planes * self.expansion):
+            raise ValueError(
+                f'{name}(inplanes={inplanes}, planes={planes}, stride={stride}) changes the shape '
+                f'(output has planes * expansion = {planes * self.expansion} channels), so it needs a `downsample` '
+                'module on the identity path')
         self.norm_cfg = dict(type='BN') if norm_cfg is None else norm_cfg
+        self.conv_cfg = conv_cfg
         self.inplanes = inplanes
         self.planes = planes
         self.out_channels = planes * self.expansion
         self.stride = stride
+        self.dilation = dilation
+        self.style = style
         self.with_cp = with_cp
+        self._build_layers()
         self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
 
-    def _add_norm(self, index: int, channels: int) -> None:
-        """Build ``norm{index}`` over ``channels`` with the block's norm config and register it."""
-        name, norm = build_norm_layer(self.norm_cfg, channels, postfix=index)
-        setattr(self, f'norm{index}_name', name)
-        self.add_module(name, norm)
+    def _build_layers(self) -> None:
+        """Register ``conv{i}`` and ``norm{i}`` (:meth:`_add_conv_norm`), using the attributes set above."""
+        raise NotImplementedError
 
-    def get_norm(self, index: int) -> nn.Module:
-        """The norm layer after ``conv{index}`` (1-based)."""
-        return getattr(self, getattr(self, f'norm{index}_name'))
-
-    @property
-    def norm1(self) -> nn.Module:
-        """The norm layer after ``conv1``."""
-        return self.get_norm(1)
-
-    @property
-    def norm2(self) -> nn.Module:
-        """The norm layer after ``conv2``."""
-        return self.get_norm(2)
+    def _conv_norm(self, index: int, in_channels: int, out_channels: int, *, kernel_size: int, stride: int = 1,
+                   dilation: int = 1) -> None:
+        """:meth:`_add_conv_norm` with the block's conv and norm configs."""
+        self._add_conv_norm(index, in_channels, out_channels, kernel_size=kernel_size, stride=stride,
+                            dilation=dilation, conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg)
 
     def zero_init_last(self) -> None:
         """Zero the last norm layer's affine parameters so the block starts as ``relu(identity)``.
@@ -94,10 +123,11 @@ class ResidualBlock(nn.Module):
         constant_init(self.get_norm(self.num_norms), 0)
 
     def _residual(self, x: Tensor) -> Tensor:
+        """The residual path, without the identity: (N, C_in, H, W) -> (N, C_out, H', W')."""
         raise NotImplementedError
 
-    def _identity(self, x: Tensor) -> Tensor:
-        return x if self.downsample is None else self.downsample(x)
+    def _residual_plus_identity(self, x: Tensor) -> Tensor:
+        return self._residual(x) + (x if self.downsample is None else self.downsample(x))
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply the block.
@@ -108,8 +138,4 @@ class ResidualBlock(nn.Module):
         Returns:
             Tensor: (N, C_out, ceil(H / stride), ceil(W / stride)).
         """
-        if self.with_cp and torch.is_grad_enabled():
-            out = cp.checkpoint(self._residual, x, use_reentrant=False)
-        else:
-            out = self._residual(x)
-        return self.relu(out)
+        return self.relu(self._maybe_checkpoint(self._residual_plus_identity, x))
