@@ -163,3 +163,64 @@ def test_hr_module_structure_and_errors():
                  upsample_cfg=dict(mode='nearest', align_corners=True))
     with pytest.raises(ValueError, match='HRModule with 3 branches got 2 inputs'):
         module([image(1, 8, 4, 4), image(1, 16, 2, 2)])
+
+
+# mmpose's block arguments: (block, mmpose block, inplanes, planes, kwargs for both)
+MMPOSE_ARG_CASES = {
+    'basic_dilation_2': (BasicBlock, MMPoseBasicBlock, 8, 8, dict(dilation=2)),
+    'bottleneck_caffe_stride2': (Bottleneck, MMPoseBottleneck, 16, 4, dict(stride=2, style='caffe')),
+    'bottleneck_dilation_3': (Bottleneck, MMPoseBottleneck, 16, 4, dict(dilation=3)),
+    'bottleneck_expansion_2': (Bottleneck, MMPoseBottleneck, 8, 4, dict(expansion=2)),
+}
+
+
+@pytest.mark.parametrize('block,mm_block,inplanes,planes,kwargs', MMPOSE_ARG_CASES.values(),
+                         ids=MMPOSE_ARG_CASES.keys())
+def test_block_with_mmpose_arguments_matches_mmpose(block, mm_block, inplanes, planes, kwargs):
+    torch.manual_seed(0)
+    stride = kwargs.get('stride', 1)
+    out_channels = planes * kwargs.get('expansion', block.expansion)
+    needs_projection = stride != 1 or inplanes != out_channels
+    ref = mm_block(inplanes, out_channels, downsample=projection(inplanes, out_channels, stride)
+                   if needs_projection else None, **kwargs)
+    randomize_norms(ref, seed=1)
+    ours = block(inplanes=inplanes, planes=planes, downsample=projection(inplanes, out_channels, stride)
+                 if needs_projection else None, **kwargs)
+    assert ours.out_channels == ref.out_channels and ours.planes == ref.mid_channels
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    for name in ('conv1', 'conv2'):  # strides, paddings and dilations where mmpose puts them
+        ref_conv, our_conv = getattr(ref, name), getattr(ours, name)
+        assert (our_conv.stride, our_conv.padding, our_conv.dilation) == \
+            (ref_conv.stride, ref_conv.padding, ref_conv.dilation), name
+    x = image(2, inplanes, 9, 7)
+    # same float32 ops in the same order: bitwise equal; 1e-6 leaves room for another conv algorithm choice
+    torch.testing.assert_close(ours.eval()(x), ref.eval()(x), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize('block,kwargs,message', [
+    (Bottleneck, dict(style='tensorflow'), r"Bottleneck: style must be one of \('pytorch', 'caffe'\), got "
+                                           r"'tensorflow'"),
+    (BasicBlock, dict(expansion=2), r'BasicBlock: expansion must be 1, got 2'),
+    (Bottleneck, dict(dilation=0), r'Bottleneck: dilation must be a positive int, got 0'),
+], ids=['style', 'basic_expansion', 'dilation'])
+def test_mmpose_argument_errors(block, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        block(inplanes=16, planes=16 // block.expansion, **kwargs)
+
+
+@pytest.mark.parametrize('block', [BasicBlock, Bottleneck])
+def test_make_res_layer_avg_down_projection(block):
+    layer = make_res_layer(block, inplanes=32, planes=64 // block.expansion, num_blocks=3, stride=2, avg_down=True)
+    down = layer[0].downsample
+    assert [type(m).__name__ for m in down] == ['AvgPool2d', 'Conv2d', 'BatchNorm2d']
+    assert down[0].stride == 2 and down[1].stride == (1, 1)
+    assert all(b.downsample is None and b.stride == 1 and b.inplanes == 64 for b in layer[1:])
+    assert layer(image(1, 32, 14, 14)).shape == (1, 64, 7, 7)
+    no_stride = make_res_layer(block, inplanes=32, planes=64 // block.expansion, num_blocks=1, avg_down=True)
+    assert [type(m).__name__ for m in no_stride[0].downsample] == ['Conv2d', 'BatchNorm2d']  # no pool at stride 1
+
+
+def test_make_res_layer_custom_expansion():
+    layer = make_res_layer(Bottleneck, inplanes=32, planes=16, num_blocks=3, expansion=2)
+    assert all(b.out_channels == 32 and b.conv1.out_channels == 16 and b.downsample is None for b in layer)
+    assert layer(image(1, 32, 6, 6)).shape == (1, 32, 6, 6)
