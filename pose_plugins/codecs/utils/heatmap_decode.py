@@ -17,7 +17,7 @@ References:
       (https://arxiv.org/abs/1910.06278): Gaussian modulation of the heatmap, then one Newton step on its
       logarithm (second-order Taylor expansion at the maximum).
 """
-from typing import Sequence, Tuple
+from typing import Tuple
 
 import cv2
 import numpy as np
@@ -29,28 +29,6 @@ __all__ = [
     'flat_argmax', 'flat_index_to_xy', 'get_heatmap_maximum', 'refine_keypoints_quarter_offset',
     'dark_blur_kernel', 'blur_heatmaps', 'modulate_heatmaps', 'refine_keypoints_dark', 'decode_heatmaps'
 ]
-
-
-def _gather(maps: Tensor, x: Tensor, y: Tensor, offsets: Sequence[Tuple[int, int]]) -> Tensor:
-    """Values of ``maps`` at ``(y + dy, x + dx)`` for every ``(dy, dx)`` in ``offsets``.
-
-    Positions are clamped into the map, so every read is in range; callers mask the results of keypoints whose
-    neighbourhood leaves the map.
-
-    Args:
-        maps (Tensor): (B, K, H, W).
-        x (Tensor): Integer column per keypoint, (B, K).
-        y (Tensor): Integer row per keypoint, (B, K).
-        offsets (Sequence[Tuple[int, int]]): P offsets ``(dy, dx)``.
-
-    Returns:
-        Tensor: (B, K, P).
-    """
-    B, K, H, W = maps.shape
-    steps = torch.tensor(offsets, dtype=torch.long, device=maps.device)  # (P, 2)
-    rows = (y[..., None] + steps[:, 0]).clamp(0, H - 1)  # (B, K, P)
-    cols = (x[..., None] + steps[:, 1]).clamp(0, W - 1)
-    return torch.gather(maps.reshape(B, K, H * W), 2, rows * W + cols)
 
 
 def flat_argmax(flat: Tensor) -> Tensor:
@@ -101,8 +79,7 @@ def get_heatmap_maximum(heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
     flat = heatmaps.reshape(B, K, H * W)
     index = flat_argmax(flat)  # (B, K)
     values = torch.gather(flat, 2, index[..., None])[..., 0]
-    locations = flat_index_to_xy(index, W)
-    locations = torch.where((values > 0)[..., None], locations, torch.full_like(locations, -1.0))
+    locations = flat_index_to_xy(index, W).masked_fill_((values <= 0)[..., None], -1.0)
     return locations, values
 
 
@@ -120,14 +97,16 @@ def refine_keypoints_quarter_offset(keypoints: Tensor, heatmaps: Tensor) -> Tens
     Returns:
         Tensor: Refined keypoints, float32, (B, K, 2). The input is not modified.
     """
-    H, W = heatmaps.shape[-2:]
-    x, y = keypoints[..., 0].long(), keypoints[..., 1].long()
-    right, left, below, above = _gather(heatmaps, x, y, ((0, 1), (0, -1), (1, 0), (-1, 0))).unbind(-1)
-    x_ok = (x > 1) & (x < W - 1) & (y > 0) & (y < H)
-    y_ok = (y > 1) & (y < H - 1) & (x > 0) & (x < W)
-    zero = torch.zeros((), dtype=heatmaps.dtype, device=heatmaps.device)
-    step = torch.stack((torch.where(x_ok, right - left, zero), torch.where(y_ok, below - above, zero)), dim=-1)
-    return keypoints.float() + torch.sign(step).float() * 0.25
+    B, K, H, W = heatmaps.shape
+    xy = keypoints.long()  # (B, K, 2)
+    steps = torch.tensor([1, -1, W, -W], device=heatmaps.device)  # right, left, below, above
+    index = ((xy[..., 1] * W + xy[..., 0])[..., None] + steps).clamp_(0, H * W - 1)  # (B, K, 4), read in range
+    right_left_below_above = heatmaps.reshape(B, K, H * W).gather(2, index)
+    towards = right_left_below_above[..., 0::2] - right_left_below_above[..., 1::2]  # (B, K, 2): x, y
+    size = torch.tensor([W, H], device=heatmaps.device)
+    # along x: 1 < x < W - 1 and 0 < y < H; along y: 1 < y < H - 1 and 0 < x < W (the other axis, flipped)
+    ok = (xy > 1) & (xy < size - 1) & ((xy > 0) & (xy < size)).flip(-1)
+    return keypoints.float() + torch.sign(towards).float().mul_(ok).mul_(0.25)
 
 
 def dark_blur_kernel(kernel_size: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from mmpose.utils.typing import OptConfigType
 from torch import Tensor, nn
 
 from pose_plugins.models.heads.base_pose_head import DEFAULT_FINAL_LAYER, BasePoseHead
+from pose_plugins.models.layers.conv_norm_act import ConvNormAct
 from pose_plugins.models.layers.deconv_stack import make_deconv_layers
 from pose_plugins.registry import MODELS
 
@@ -112,11 +113,7 @@ class HeatmapHead(BasePoseHead):
             if kernel_size % 2 != 1:
                 raise ValueError(f'conv kernel sizes must be odd to keep the heatmap size, got {kernel_size} in '
                                  f'conv_kernel_sizes={kernel_sizes}')
-            layers += [
-                nn.Conv2d(in_channels, width, kernel_size=kernel_size, stride=1, padding=(kernel_size - 1) // 2),
-                nn.BatchNorm2d(width),
-                nn.ReLU(inplace=True),
-            ]
+            layers += ConvNormAct(in_channels, width, kernel_size=kernel_size, bias=True)  # flat, as mmpose's
             in_channels = width
         return nn.Sequential(*layers)
 

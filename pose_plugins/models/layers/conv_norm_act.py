@@ -45,6 +45,7 @@ class ConvNormAct(nn.Sequential):
             Default: ``None`` (``nn.Conv2d``).
         norm_cfg (dict, optional): mmcv norm config. Default: ``dict(type='BN')``. Not modified.
         relu (bool): Append ``nn.ReLU(inplace=True)``. Default: True.
+        bias (bool): Give the conv a bias (mmpose's ``HeatmapHead`` conv layers have one). Default: False.
     """
 
     def __init__(self,
@@ -58,10 +59,11 @@ class ConvNormAct(nn.Sequential):
                  output_padding: Optional[int] = None,
                  conv_cfg: OptConfigType = None,
                  norm_cfg: OptConfigType = None,
-                 relu: bool = True) -> None:
+                 relu: bool = True,
+                 bias: bool = False) -> None:
         norm_cfg = dict(type='BN') if norm_cfg is None else norm_cfg
         conv = self.build_conv(conv_cfg, in_channels, out_channels, kernel_size=kernel_size, stride=stride,
-                               padding=padding, dilation=dilation, output_padding=output_padding)
+                               padding=padding, dilation=dilation, output_padding=output_padding, bias=bias)
         layers = [conv, build_norm_layer(norm_cfg, out_channels)[1]]
         if relu:
             layers.append(nn.ReLU(inplace=True))
