@@ -1,7 +1,7 @@
 """The main job on the embedded default: synthetic data -> train a small HRNet on CPU -> COCO AP -> inference.
 
     python tools/demo.py [--config configs/demo/hrnet_tiny_synthetic.py] [--data-root data/synthetic_coco]
-                         [--work-dir work_dirs/demo/RUN] [--epochs N]
+                         [--work-dir work_dirs/demo/RUN] [--epochs N] [--cfg-options KEY=VALUE ...]
 
 1. generates (once; reused when present) a deterministic synthetic COCO-format train/val set;
 2. trains the demo config with mmengine's Runner, in a new work dir (an existing one is never overwritten);
@@ -20,6 +20,7 @@ import shutil
 import time
 
 import numpy as np
+from mmengine.config import DictAction
 
 import pose_plugins  # noqa: F401  (installs compat adapters and registers our classes)
 from pose_plugins.cli import build_runner, load_config
@@ -60,6 +61,9 @@ def main() -> None:
     parser.add_argument('--data-root', default=None, help="default: the config's data_root")
     parser.add_argument('--work-dir', default=None, help='default: work_dirs/demo/<timestamp> (must not exist)')
     parser.add_argument('--epochs', type=int, default=None, help='override train_cfg.max_epochs')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config entries of the training and the evaluation, as tools/train.py '
+                             'does (e.g. train_dataloader.dataset.indices=600 for a shorter run)')
     args = parser.parse_args()
 
     t0 = time.time()
@@ -81,6 +85,7 @@ def main() -> None:
         options['val_evaluator.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
     if args.epochs is not None:
         options['train_cfg.max_epochs'] = args.epochs
+    options.update(args.cfg_options)
     cfg = load_config(args.config, options)
     cfg.test_dataloader, cfg.test_evaluator = cfg.val_dataloader, cfg.val_evaluator
     cfg.work_dir = work_dir

@@ -14,12 +14,11 @@ from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
-from conftest import randomize_norms
+from conftest import REPO, randomize_norms
 import pose_plugins  # noqa: F401
 from pose_plugins.models.backbones.resnet import ResNet
 from pose_plugins.models.heads.heatmap_head import HeatmapHead
 
-REPO = Path(__file__).resolve().parents[1]
 MMPOSE_CONFIGS = Path(mmpose.__file__).parent / '.mim' / 'configs' / 'body_2d_keypoint' / 'topdown_heatmap' / 'coco'
 FLIP_INDICES = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]  # COCO left <-> right
 # A small crop keeps the full-width ResNet-50 fast: 32x64 (w x h, sides multiples of the stride 32) -> 1x2

@@ -1,23 +1,23 @@
 """One smoke test over every model class registered under the pose_plugins scope.
 
-Each registered class must have a tiny case in ``tests/smoke_cases/*.py`` (a module-level ``CASES`` dict:
-name -> (constructor kwargs, callable(module) -> output tensor, expected output shape)); a new class without one
-fails `test_every_class_has_a_case`. Forward gives the documented shape, no NaN/inf, and a gradient reaches every
-trainable parameter.
+Each registered class must have a tiny case in ``tests/smoke_cases/*.py`` (``conftest.SMOKE_CASES``; a module-level
+``CASES`` dict: name -> (constructor kwargs, callable(module) -> output tensor, expected output shape)); a new class
+without one fails `test_every_class_has_a_case`. Forward gives the documented shape, no NaN/inf, and a gradient
+reaches every trainable parameter.
 """
 import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
 
 import pose_plugins  # noqa: F401
+from conftest import SMOKE_CASES
 from pose_plugins.registry import MODELS
 
 
 def _load_cases() -> dict:
     cases: dict = {}
-    for path in sorted((Path(__file__).parent / 'smoke_cases').glob('*.py')):
+    for path in sorted(SMOKE_CASES.glob('*.py')):
         spec = importlib.util.spec_from_file_location(f'smoke_cases_{path.stem}', path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

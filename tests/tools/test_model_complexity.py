@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
+from conftest import REPO
 from pose_plugins.analysis import model_complexity
 
-REPO = Path(__file__).resolve().parents[1]
 MMPOSE_CONFIGS = Path(__import__('mmpose').__file__).parent / '.mim' / 'configs'
 
 
