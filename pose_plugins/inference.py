@@ -6,13 +6,17 @@ so given boxes are fed through :class:`GivenBoxesDetector`, a stand-in detector 
 """
 from __future__ import annotations
 
+import logging
 import os
 import os.path as osp
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.logging import print_log
 from mmengine.structures import InstanceData
+
+from pose_plugins.datasets.image_file import image_file_problem
 
 __all__ = ['GivenBoxesDetector', 'list_images', 'run_inference']
 
@@ -28,13 +32,24 @@ class GivenBoxesDetector:
     """
 
     def __init__(self, boxes: Dict[str, Sequence[Sequence[float]]]) -> None:
+        if not isinstance(boxes, dict):
+            raise ValueError(f'boxes must map image path (or basename) -> list of [x1, y1, x2, y2(, score)], '
+                             f'got a {type(boxes).__name__}')
         self._boxes: Dict[str, np.ndarray] = {}
         for key, value in boxes.items():
-            array = np.asarray(value, dtype=np.float32)
+            try:
+                array = np.asarray(value, dtype=np.float32)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f'boxes for {key!r} must be a list of [x1, y1, x2, y2(, score)] numbers, got '
+                                 f'{value!r} ({err})') from err
             if array.size == 0:
                 array = array.reshape(0, 4)
             if array.ndim != 2 or array.shape[1] not in (4, 5):
-                raise ValueError(f'boxes for {key!r} must be [x1, y1, x2, y2(, score)], got shape {array.shape}')
+                hint = ' (one box is still a list of boxes: [[x1, y1, x2, y2]])' if array.ndim == 1 else ''
+                raise ValueError(f'boxes for {key!r} must be [x1, y1, x2, y2(, score)] per box, shape (M, 4) or '
+                                 f'(M, 5), got shape {array.shape}{hint}')
+            if not np.isfinite(array).all():
+                raise ValueError(f'boxes for {key!r} must be finite numbers, got {array.tolist()}')
             if np.any(array[:, 2] <= array[:, 0]) or np.any(array[:, 3] <= array[:, 1]):
                 raise ValueError(f'boxes for {key!r} need x2 > x1 and y2 > y1, got {array[:, :4].tolist()}')
             if array.shape[1] == 4:
@@ -81,7 +96,9 @@ def run_inference(config: str, checkpoint: Optional[str], inputs: str, out_dir: 
         checkpoint: weights to load (None keeps the config's init, e.g. for a smoke test).
         inputs: an image file or a folder of images.
         out_dir: gets ``visualizations/`` and ``predictions/``; must not already hold results of the same names.
-        boxes: image path or basename -> person boxes (x1, y1, x2, y2[, score]); None: the whole image.
+        boxes: image path or basename -> person boxes (x1, y1, x2, y2[, score]); None: the whole image. An image
+            with an empty list gets no people (and a warning), not mmpose's whole-image fallback; boxes of the
+            wrong shape, non-finite or with x2 <= x1, and an image without an entry raise before any work.
 
     Yields:
         dict: per image, mmpose's result dict with ``predictions`` (list of instances with ``keypoints`` (K, 2),
@@ -89,6 +106,13 @@ def run_inference(config: str, checkpoint: Optional[str], inputs: str, out_dir: 
     """
     from mmpose.apis import MMPoseInferencer
     images = list_images(inputs)
+    detector = None if boxes is None else GivenBoxesDetector(boxes)
+    for image in images:  # fail before any work: an image with no entry in ``boxes``, or unreadable
+        if detector is not None:
+            detector.boxes_for(image)
+        problem = image_file_problem(image)
+        if problem is not None:
+            raise ValueError(f'input image {image}: {problem}')
     for sub in ('visualizations', 'predictions'):
         taken = [n for n in images if osp.exists(osp.join(out_dir, sub, osp.basename(n)))
                  or osp.exists(osp.join(out_dir, sub, osp.splitext(osp.basename(n))[0] + '.json'))]
@@ -96,11 +120,18 @@ def run_inference(config: str, checkpoint: Optional[str], inputs: str, out_dir: 
             raise FileExistsError(f'{osp.join(out_dir, sub)} already holds results for {taken[0]}; '
                                   'choose another output folder')
     inferencer = MMPoseInferencer(pose2d=config, pose2d_weights=checkpoint, device=device, det_model='whole_image')
-    if boxes is not None:
-        detector = GivenBoxesDetector(boxes)
-        for image in images:
-            detector.boxes_for(image)  # fail before any work when an image has no boxes
+    if detector is not None:
         inferencer.inferencer.detector = detector
         inferencer.inferencer.det_cat_ids = (0, )
-    yield from inferencer(images, out_dir=out_dir, kpt_thr=kpt_thr, draw_heatmap=draw_heatmap,
-                          bbox_thr=-1.0, nms_thr=1.0)
+    for image in images:
+        if detector is not None and len(detector.boxes_for(image)) == 0:
+            # mmpose would fall back to a whole-image box; an empty list of given boxes means "nobody here"
+            print_log(f'{image}: no person boxes given, so no people predicted', logger='current',
+                      level=logging.WARNING)
+            os.makedirs(osp.join(out_dir, 'predictions'), exist_ok=True)
+            with open(osp.join(out_dir, 'predictions', osp.splitext(osp.basename(image))[0] + '.json'), 'x') as f:
+                f.write('[]')
+            yield {'predictions': [[]], 'visualization': []}
+            continue
+        yield from inferencer([image], out_dir=out_dir, kpt_thr=kpt_thr, draw_heatmap=draw_heatmap,
+                              bbox_thr=-1.0, nms_thr=1.0)

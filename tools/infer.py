@@ -34,14 +34,25 @@ def main() -> None:
         images = list_images(args.inputs)
         if len(images) != 1:
             parser.error(f'--bboxes is for one image; {args.inputs} has {len(images)}: use --bbox-file')
-        given = {images[0]: json.loads(args.bboxes)}
+        try:
+            given = {images[0]: json.loads(args.bboxes)}
+        except json.JSONDecodeError as err:
+            parser.error(f'--bboxes is not JSON ({err}): expected e.g. \'[[x1, y1, x2, y2]]\'')
     elif args.bbox_file is not None:
-        with open(args.bbox_file) as f:
-            given = json.load(f)
+        if not osp.isfile(args.bbox_file):
+            parser.error(f'--bbox-file {args.bbox_file} does not exist')
+        try:
+            with open(args.bbox_file) as f:
+                given = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            parser.error(f'--bbox-file {args.bbox_file} is not JSON ({err})')
+        if not isinstance(given, dict):
+            parser.error(f'--bbox-file {args.bbox_file} must hold a JSON object: image name -> list of boxes, '
+                         f'got a {type(given).__name__}')
     for result in run_inference(args.config, args.checkpoint, args.inputs, args.out_dir, boxes=given,
                                 device=args.device, kpt_thr=args.kpt_thr, draw_heatmap=args.draw_heatmap):
         people = result['predictions'][0]
-        print(f'{len(people)} person(s): ' + ', '.join(
+        print(f'{len(people)} person(s)' + (': ' if people else '') + ', '.join(
             f'mean keypoint score {sum(p["keypoint_scores"]) / len(p["keypoint_scores"]):.2f}' for p in people))
     print(f'drawings: {osp.join(args.out_dir, "visualizations")}  predictions: '
           f'{osp.join(args.out_dir, "predictions")}')

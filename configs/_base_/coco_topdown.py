@@ -1,7 +1,8 @@
 # COCO person keypoints, top-down: dataset, loaders and CocoMetric (mmpose layout under data/coco/).
 # Each model config adds its codec-dependent pipelines:
 #   train_dataloader = dict(dataset=dict(pipeline=train_pipeline)); val_dataloader likewise.
-dataset_type = 'CocoDataset'
+# mmpose's CocoDataset with bad samples skipped (one warning each) and bad files stopped, at load time
+dataset_type = 'pose_plugins.CocoKeypointDataset'
 data_mode = 'topdown'
 data_root = 'data/coco/'
 
