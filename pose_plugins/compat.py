@@ -25,8 +25,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import pickle
+import subprocess
 import sys
-from typing import Any, Optional
+from typing import Any, MutableMapping, Optional
 
 import numpy as np
 import torch
@@ -153,7 +154,9 @@ def setup_cpu_distributed(cfg: Any, launcher: str) -> bool:
     dist_cfg['backend'] = 'gloo'
     cfg.setdefault('env_cfg', {})['dist_cfg'] = dist_cfg
     if not dist.is_initialized():
-        if launcher == 'pytorch':
+        if launcher == 'slurm':
+            _slurm_env_to_torch_env(os.environ)
+        if launcher in ('pytorch', 'slurm'):  # mmengine's slurm set-up calls torch.cuda.set_device
             dist.init_process_group(backend='gloo')
         else:
             from mmengine.dist import init_dist
@@ -163,6 +166,26 @@ def setup_cpu_distributed(cfg: Any, launcher: str) -> bool:
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     return True
+
+
+def _slurm_env_to_torch_env(env: MutableMapping[str, str]) -> None:
+    """Fill torch's ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT`` from Slurm's
+    variables where unset (what mmengine's slurm launcher does, minus its ``torch.cuda.set_device``).
+
+    Raises:
+        KeyError: naming the Slurm variable that is missing (the process was not started by ``srun``).
+    """
+    for torch_name, slurm_name in (('RANK', 'SLURM_PROCID'), ('WORLD_SIZE', 'SLURM_NTASKS')):
+        if torch_name not in env:
+            if slurm_name not in env:
+                raise KeyError(f'--launcher slurm needs {slurm_name} (set by srun) or {torch_name}')
+            env[torch_name] = env[slurm_name]
+    env.setdefault('LOCAL_RANK', env.get('SLURM_LOCALID', '0'))
+    env.setdefault('MASTER_PORT', '29500')
+    if 'MASTER_ADDR' not in env:
+        if 'SLURM_NODELIST' not in env:
+            raise KeyError('--launcher slurm needs SLURM_NODELIST (set by srun) or MASTER_ADDR')
+        env['MASTER_ADDR'] = subprocess.getoutput(f'scontrol show hostnames {env["SLURM_NODELIST"]} | head -n1')
 
 
 # --------------------------------------------------------------------------------------------------------------

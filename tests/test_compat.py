@@ -134,6 +134,35 @@ def test_setup_cpu_distributed_single_process(monkeypatch):
             dist.destroy_process_group()
 
 
+def test_setup_cpu_distributed_slurm_without_gpu(monkeypatch):
+    """--launcher slurm on a CPU node: Slurm's variables become torch's, and gloo starts (mmengine's own slurm
+    set-up would call torch.cuda.set_device and fail)."""
+    import torch.distributed as dist
+    for name in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.setenv(name, '')  # recorded, so the values the code sets are undone after the test
+        monkeypatch.delenv(name)
+    monkeypatch.setenv('SLURM_PROCID', '0')
+    monkeypatch.setenv('SLURM_NTASKS', '1')
+    monkeypatch.setenv('SLURM_LOCALID', '0')
+    monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')  # instead of scontrol, which this machine lacks
+    monkeypatch.setenv('MASTER_PORT', '29632')
+    cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+    try:
+        assert compat.setup_cpu_distributed(cfg, 'slurm') is True
+        assert dist.is_initialized() and dist.get_backend() == 'gloo'
+        assert (os.environ['RANK'], os.environ['WORLD_SIZE'], os.environ['LOCAL_RANK']) == ('0', '1', '0')
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def test_slurm_launcher_names_the_missing_variable(monkeypatch):
+    for name in ('RANK', 'SLURM_PROCID'):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(KeyError, match='SLURM_PROCID'):
+        compat._slurm_env_to_torch_env(dict(os.environ))
+
+
 # --------------------------------------------------------------------------------------------------------------
 # torchvision stand-in and the start-up hook
 # --------------------------------------------------------------------------------------------------------------
