@@ -1,11 +1,14 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: argument parsing and turning CLI flags into config.
 
 Flags follow mmpose's tools (``--work-dir``, ``--resume``, ``--amp``, ``--cfg-options``, ``--launcher`` ...), so a
-user of mmpose needs nothing new. Two behaviours go beyond mmpose's tools:
+user of mmpose needs nothing new. What goes beyond mmpose's tools:
 
 * a work dir that already holds checkpoints is never trained into from scratch (mmengine would overwrite
   ``epoch_N.pth``): pass ``--resume`` to continue it, or choose another ``--work-dir``;
-* without GPUs, ``--launcher pytorch`` runs on gloo with ``device_ids=None`` (:func:`compat.setup_cpu_distributed`).
+* without GPUs, ``--launcher pytorch`` runs on gloo with ``device_ids=None`` (:func:`compat.setup_cpu_distributed`);
+* every training run saves crash-safe checkpoints that carry the random streams: mmengine's ``CheckpointHook`` is
+  replaced by :class:`pose_plugins.engine.CrashSafeCheckpointHook` (same arguments) and
+  :class:`pose_plugins.engine.RNGStateHook` is added, also for users' configs (README "Reliability").
 """
 from __future__ import annotations
 
@@ -17,7 +20,13 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
-__all__ = ['WorkDirNotEmptyError', 'build_runner', 'load_config', 'parse_test_args', 'parse_train_args']
+__all__ = ['WorkDirNotEmptyError', 'build_runner', 'load_config', 'parse_test_args', 'parse_train_args',
+           'use_crash_safe_hooks']
+
+# what our tools replace mmengine's checkpoint hook with, and the hook they add (pose_plugins.engine)
+CRASH_SAFE_CHECKPOINT_HOOK = 'pose_plugins.CrashSafeCheckpointHook'
+RNG_STATE_HOOK = 'pose_plugins.RNGStateHook'
+_MMENGINE_CHECKPOINT_HOOK = ('CheckpointHook', 'mmengine.CheckpointHook', 'mmpose.CheckpointHook')
 
 
 class WorkDirNotEmptyError(FileExistsError):
@@ -44,6 +53,9 @@ def parse_train_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace
     parser.add_argument('--no-validate', action='store_true', help='skip validation during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale lr by (GPUs x batch size) / auto_scale_lr.base_batch_size')
+    parser.add_argument('--deterministic', action='store_true',
+                        help='deterministic algorithms (randomness.deterministic=True: torch.use_deterministic_'
+                             'algorithms, cuDNN deterministic); seed 0 unless the config sets randomness.seed')
     _add_common(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -97,6 +109,44 @@ def _checkpoints_in(work_dir: str) -> list[str]:
     return sorted(glob.glob(osp.join(work_dir, '*.pth')))
 
 
+def _hook_type(hook) -> Optional[str]:
+    hook_type = hook.get('type') if isinstance(hook, dict) else type(hook)
+    return hook_type if isinstance(hook_type, str) or hook_type is None else hook_type.__name__
+
+
+def use_crash_safe_hooks(cfg: Config) -> None:
+    """Make a training config save crash-safe checkpoints that carry the random streams (README "Reliability").
+
+    mmengine's ``CheckpointHook`` (``default_hooks.checkpoint``, or mmengine's default one when the config has none)
+    becomes ``pose_plugins.CrashSafeCheckpointHook`` with the same arguments, and ``pose_plugins.RNGStateHook`` is
+    added as ``default_hooks.rng_state`` unless the config lists it already. A checkpoint hook of another type (a
+    user's own) and ``default_hooks.checkpoint=None`` (saving switched off) are left alone;
+    ``default_hooks.rng_state=None`` switches the RNG hook off (the entry is removed, as mmengine would fail on it).
+    """
+    hooks = cfg.get('default_hooks')
+    if hooks is None:
+        cfg.default_hooks = {}
+        hooks = cfg.default_hooks  # the Config's own ConfigDict, not the literal assigned
+    if 'checkpoint' not in hooks:
+        hooks['checkpoint'] = dict(type=CRASH_SAFE_CHECKPOINT_HOOK, interval=1)  # mmengine's default, crash-safe
+    elif isinstance(hooks['checkpoint'], dict) and _hook_type(hooks['checkpoint']) in _MMENGINE_CHECKPOINT_HOOK:
+        hooks['checkpoint']['type'] = CRASH_SAFE_CHECKPOINT_HOOK
+    if 'rng_state' in hooks and hooks['rng_state'] is None:
+        del hooks['rng_state']  # switched off; mmengine accepts None only for its own default hooks' names
+        return
+    listed = [*hooks.values(), *(cfg.get('custom_hooks') or [])]
+    if not any((_hook_type(h) or '').endswith('RNGStateHook') for h in listed if h):
+        hooks['rng_state'] = dict(type=RNG_STATE_HOOK)
+
+
+def _set_deterministic(cfg: Config) -> None:
+    randomness = dict(cfg.get('randomness') or {})
+    if randomness.get('seed') is None:
+        randomness['seed'] = 0  # deterministic algorithms without a fixed seed would still differ run to run
+    randomness['deterministic'] = True
+    cfg.randomness = randomness
+
+
 def prepare_train_config(args: argparse.Namespace) -> Config:
     """Config for ``tools/train.py`` with the CLI flags applied (see module docstring)."""
     cfg = load_config(args.config, args.cfg_options)
@@ -120,6 +170,9 @@ def prepare_train_config(args: argparse.Namespace) -> Config:
             raise KeyError(f'{args.config}: --auto-scale-lr needs auto_scale_lr=dict(base_batch_size=...)')
         cfg.auto_scale_lr.enable = True
     _enable_visualization(cfg, args)
+    if args.deterministic:
+        _set_deterministic(cfg)
+    use_crash_safe_hooks(cfg)
     existing = _checkpoints_in(cfg.work_dir)
     if existing and not cfg.get('resume', False):
         raise WorkDirNotEmptyError(

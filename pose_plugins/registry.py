@@ -7,11 +7,12 @@ with the scope prefix, e.g. ``type='pose_plugins.HRNet'``; an unscoped name stil
 """
 from mmengine.registry import Registry
 from mmpose.registry import DATASETS as MMPOSE_DATASETS
+from mmpose.registry import HOOKS as MMPOSE_HOOKS
 from mmpose.registry import KEYPOINT_CODECS as MMPOSE_KEYPOINT_CODECS
 from mmpose.registry import METRICS as MMPOSE_METRICS
 from mmpose.registry import MODELS as MMPOSE_MODELS
 
-__all__ = ['MODELS', 'KEYPOINT_CODECS', 'DATASETS', 'METRICS']
+__all__ = ['MODELS', 'KEYPOINT_CODECS', 'DATASETS', 'METRICS', 'HOOKS']
 
 MODELS = Registry(
     'model', parent=MMPOSE_MODELS, scope='pose_plugins', locations=['pose_plugins.models'])
@@ -22,3 +23,5 @@ DATASETS = Registry(
     'dataset', parent=MMPOSE_DATASETS, scope='pose_plugins', locations=['pose_plugins.datasets'])
 METRICS = Registry(
     'metric', parent=MMPOSE_METRICS, scope='pose_plugins', locations=['pose_plugins.evaluation'])
+HOOKS = Registry(
+    'hook', parent=MMPOSE_HOOKS, scope='pose_plugins', locations=['pose_plugins.engine'])

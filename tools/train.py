@@ -1,7 +1,10 @@
 """Train a model from a config with mmengine's Runner (mmpose's tools/train.py flags).
 
-    python tools/train.py configs/hrnet_w32_coco.py [--work-dir DIR] [--resume [CKPT]] [--amp]
+    python tools/train.py configs/hrnet_w32_coco.py [--work-dir DIR] [--resume [CKPT]] [--amp] [--deterministic]
     tools/dist_train.sh configs/hrnet_w32_coco.py 8      # torchrun; NCCL on GPUs, gloo on CPU
+
+Every run saves crash-safe checkpoints that carry the random streams, so ``--resume`` after a crash or a ``kill -9``
+continues from the last complete checkpoint, exactly where mmengine allows (README "Reliability").
 """
 import pose_plugins  # noqa: F401  (installs compat adapters and registers our classes)
 from pose_plugins.cli import build_runner, parse_train_args, prepare_train_config

@@ -7,9 +7,14 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10, save_best='coco/AP', rule='greater', max_keep_ckpts=3),
+    # mmengine's CheckpointHook (same arguments), but crash-safe: atomic writes, old checkpoints removed only after
+    # the new one and last_checkpoint are complete (README "Reliability")
+    checkpoint=dict(type='pose_plugins.CrashSafeCheckpointHook', interval=10, save_best='coco/AP', rule='greater',
+                    max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='PoseVisualizationHook', enable=False),
+    # checkpoints carry the Python / numpy / torch random streams and the sampler seed: exact resume
+    rng_state=dict(type='pose_plugins.RNGStateHook'),
 )
 # keep BN running statistics identical across ranks at the end of each epoch
 custom_hooks = [dict(type='SyncBuffersHook')]
