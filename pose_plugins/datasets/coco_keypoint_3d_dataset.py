@@ -4,16 +4,16 @@ from numbers import Integral, Real
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
-from mmpose.datasets.datasets.body import CocoDataset
-
 from pose_plugins.registry import DATASETS
+from .coco_keypoint_dataset import CocoKeypointDataset
 
 __all__ = ['CocoKeypoint3DDataset']
 
 
 @DATASETS.register_module()
-class CocoKeypoint3DDataset(CocoDataset):
-    """mmpose's :class:`~mmpose.datasets.CocoDataset` plus camera-space keypoints and the camera, top-down only.
+class CocoKeypoint3DDataset(CocoKeypointDataset):
+    """:class:`~pose_plugins.datasets.CocoKeypointDataset` (mmpose's ``CocoDataset`` with checked data) plus
+    camera-space keypoints and the camera, top-down only.
 
     The annotation file is COCO person keypoints with two extra fields (what
     ``pose_plugins.datasets.synthetic`` writes with ``with_3d=True``):
@@ -75,10 +75,11 @@ class CocoKeypoint3DDataset(CocoDataset):
             raw_data_info (dict): ``raw_ann_info`` (the COCO annotation) and ``raw_img_info`` (its image entry).
 
         Returns:
-            dict | None: The data info, or None for an instance ``CocoDataset`` drops.
+            dict | None: The data info, or None for an instance :class:`CocoKeypointDataset` skips (with its
+            warning).
         """
         data_info = super().parse_data_info(raw_data_info)
-        if data_info is None or not self._is_valid_instance(data_info):
+        if data_info is None:
             return None
         ann, img = raw_data_info['raw_ann_info'], raw_data_info['raw_img_info']
         num_keypoints = data_info['keypoints'].shape[1]
