@@ -29,7 +29,7 @@ import pytest
 
 from conftest import DEMO_CONFIG, REPO, run_tool, tiny_run_options
 
-SCRIPTS = ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh', 'slurm_test.sh')
+SCRIPTS = ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh', 'slurm_test.sh', 'slurm_run.sh')
 
 
 def _free_port() -> str:
