@@ -17,7 +17,7 @@ References:
       (https://arxiv.org/abs/1910.06278): Gaussian modulation of the heatmap, then one Newton step on its
       logarithm (second-order Taylor expansion at the maximum).
 """
-from typing import Tuple
+from typing import Tuple, Union
 
 import cv2
 import numpy as np
@@ -31,12 +31,44 @@ __all__ = [
 ]
 
 
-def flat_argmax(flat: Tensor) -> Tensor:
-    """Index of the first maximum along the last dim (as ``np.argmax``; ``torch.argmax`` breaks ties the same way).
+Array = Union[np.ndarray, Tensor]
 
-    On the CPU, numpy's SIMD argmax is several times faster than torch's (64 x 17 x 3072 floats, one thread:
-    about 0.6 ms vs 5 ms), so CPU float32/float64 tensors go through numpy (a zero-copy view); other devices and
-    dtypes use ``torch.argmax``.
+
+def _uses_numpy(heatmaps: Tensor) -> bool:
+    """Whether to run the cheap steps of decoding in numpy: CPU float32/float64 tensors (a zero-copy view).
+
+    On the CPU numpy is faster for them: its SIMD argmax is several times faster than torch's (64 x 17 x 3072
+    floats, one thread: about 0.6 ms vs 5 ms) and each small operation costs about 1 us instead of torch's
+    5-20 us of dispatch. On other devices the tensors stay where they are.
+    """
+    return heatmaps.device.type == 'cpu' and heatmaps.dtype in (torch.float32, torch.float64)
+
+
+def _take(values: Array, index: Array) -> Array:
+    """``values`` gathered along the last axis at ``index`` (``np.take_along_axis`` / ``torch.gather``)."""
+    if isinstance(values, np.ndarray):
+        return np.take_along_axis(values, index, -1)
+    return torch.gather(values, -1, index)
+
+
+def _constant(values: list, like: Array) -> Array:
+    """A small int64 constant of the same kind (and device) as ``like``."""
+    if isinstance(like, np.ndarray):
+        return np.array(values, dtype=np.int64)
+    return torch.tensor(values, dtype=torch.int64, device=like.device)
+
+
+def _float32(values: Array) -> Array:
+    return values.astype(np.float32) if isinstance(values, np.ndarray) else values.float()
+
+
+def _int64(values: Array) -> Array:
+    return values.astype(np.int64) if isinstance(values, np.ndarray) else values.long()
+
+
+def flat_argmax(flat: Tensor) -> Tensor:
+    """Index of the first maximum along the last dim (as ``np.argmax``; ``torch.argmax`` breaks ties the same way),
+    through numpy for CPU tensors (see :func:`_uses_numpy`).
 
     Args:
         flat (Tensor): (..., M).
@@ -44,69 +76,75 @@ def flat_argmax(flat: Tensor) -> Tensor:
     Returns:
         Tensor: int64 indices, (...), on ``flat``'s device.
     """
-    if flat.device.type == 'cpu' and flat.dtype in (torch.float32, torch.float64):
-        return torch.from_numpy(np.ascontiguousarray(flat.detach().numpy()).argmax(axis=-1))
+    if _uses_numpy(flat):
+        return torch.from_numpy(flat.detach().numpy().argmax(axis=-1))
     return flat.argmax(dim=-1)
 
 
-def flat_index_to_xy(index: Tensor, width: int) -> Tensor:
+def flat_index_to_xy(index: Array, width: int) -> Array:
     """Row-major flat pixel indices of maps ``width`` wide -> float32 ``(x, y)``.
 
     Args:
-        index (Tensor): int64, (...).
+        index (np.ndarray | Tensor): int64, (...).
         width (int): Map width W.
 
     Returns:
-        Tensor: float32, (..., 2).
+        np.ndarray | Tensor: float32, (..., 2), the kind of ``index``.
     """
-    return torch.stack((index % width, torch.div(index, width, rounding_mode='floor')), dim=-1).float()
+    stack = np.stack if isinstance(index, np.ndarray) else torch.stack
+    return _float32(stack((index % width, index // width), -1))
 
 
-def get_heatmap_maximum(heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
+def get_heatmap_maximum(heatmaps: Array) -> Tuple[Array, Array]:
     """Location and value of each heatmap's maximum (the first one in row-major order on ties).
 
-    As mmpose, a map whose maximum is ``<= 0`` gets the location ``(-1, -1)``.
+    As mmpose, a map whose maximum is ``<= 0`` gets the location ``(-1, -1)``. Written once for numpy arrays and
+    torch tensors (the result is of the input's kind).
 
     Args:
-        heatmaps (Tensor): (B, K, H, W).
+        heatmaps (np.ndarray | Tensor): (B, K, H, W).
 
     Returns:
-        Tuple[Tensor, Tensor]:
-        - locations (Tensor): float32 ``(x, y)`` in heatmap pixels, (B, K, 2).
-        - values (Tensor): The maxima, (B, K), dtype of ``heatmaps``.
+        tuple:
+        - locations: float32 ``(x, y)`` in heatmap pixels, (B, K, 2).
+        - values: The maxima, (B, K), dtype of ``heatmaps``.
     """
     B, K, H, W = heatmaps.shape
     flat = heatmaps.reshape(B, K, H * W)
-    index = flat_argmax(flat)  # (B, K)
-    values = torch.gather(flat, 2, index[..., None])[..., 0]
-    locations = flat_index_to_xy(index, W).masked_fill_((values <= 0)[..., None], -1.0)
-    return locations, values
+    index = flat.argmax(-1)  # (B, K): the first maximum on ties in numpy and in torch
+    values = _take(flat, index[..., None])[..., 0]
+    where = np.where if isinstance(heatmaps, np.ndarray) else torch.where
+    locations = where((values > 0)[..., None], flat_index_to_xy(index, W), -1.0)
+    return _float32(locations), values
 
 
-def refine_keypoints_quarter_offset(keypoints: Tensor, heatmaps: Tensor) -> Tensor:
+def refine_keypoints_quarter_offset(keypoints: Array, heatmaps: Array) -> Array:
     """Shift each integer maximum a quarter pixel toward its higher neighbour along x and along y.
 
     Conditions of mmpose's ``refine_keypoints`` (not symmetric, kept for parity): x moves when
     ``1 < x < W - 1 and 0 < y < H``; y moves when ``1 < y < H - 1 and 0 < x < W``; equal neighbours do not move.
-    The original HRNet code refines only when ``1 < x < W - 1 and 1 < y < H - 1``.
+    The original HRNet code refines only when ``1 < x < W - 1 and 1 < y < H - 1``. Written once for numpy arrays
+    and torch tensors (both arguments of one kind; the result is of that kind).
 
     Args:
-        keypoints (Tensor): Integer-valued float ``(x, y)`` from :func:`get_heatmap_maximum`, (B, K, 2).
-        heatmaps (Tensor): (B, K, H, W).
+        keypoints (np.ndarray | Tensor): Integer-valued float ``(x, y)`` from :func:`get_heatmap_maximum`,
+            (B, K, 2).
+        heatmaps (np.ndarray | Tensor): (B, K, H, W).
 
     Returns:
-        Tensor: Refined keypoints, float32, (B, K, 2). The input is not modified.
+        np.ndarray | Tensor: Refined keypoints, float32, (B, K, 2). The input is not modified.
     """
+    xp = np if isinstance(heatmaps, np.ndarray) else torch
     B, K, H, W = heatmaps.shape
-    xy = keypoints.long()  # (B, K, 2)
-    steps = torch.tensor([1, -1, W, -W], device=heatmaps.device)  # right, left, below, above
-    index = ((xy[..., 1] * W + xy[..., 0])[..., None] + steps).clamp_(0, H * W - 1)  # (B, K, 4), read in range
-    right_left_below_above = heatmaps.reshape(B, K, H * W).gather(2, index)
+    xy = _int64(keypoints)  # (B, K, 2)
+    steps = _constant([1, -1, W, -W], xy)  # right, left, below, above
+    index = xp.clip((xy[..., 1] * W + xy[..., 0])[..., None] + steps, 0, H * W - 1)  # (B, K, 4), read in range
+    right_left_below_above = _take(heatmaps.reshape(B, K, H * W), index)
     towards = right_left_below_above[..., 0::2] - right_left_below_above[..., 1::2]  # (B, K, 2): x, y
-    size = torch.tensor([W, H], device=heatmaps.device)
+    size = _constant([W, H], xy)
     # along x: 1 < x < W - 1 and 0 < y < H; along y: 1 < y < H - 1 and 0 < x < W (the other axis, flipped)
-    ok = (xy > 1) & (xy < size - 1) & ((xy > 0) & (xy < size)).flip(-1)
-    return keypoints.float() + torch.sign(towards).float().mul_(ok).mul_(0.25)
+    ok = (xy > 1) & (xy < size - 1) & xp.flip((xy > 0) & (xy < size), (-1, ))
+    return _float32(keypoints) + _float32(xp.sign(towards)) * ok * 0.25
 
 
 def dark_blur_kernel(kernel_size: int) -> np.ndarray:
@@ -274,9 +312,10 @@ def decode_heatmaps(heatmaps: Tensor, *, unbiased: bool = False,
         - scores (Tensor): Each map's maximum, (B, K), dtype of ``heatmaps``.
     """
     heatmaps = heatmaps.detach()
-    keypoints, scores = get_heatmap_maximum(heatmaps)
+    maps = heatmaps.numpy() if _uses_numpy(heatmaps) else heatmaps  # the same code, numpy or torch
+    keypoints, scores = get_heatmap_maximum(maps)
     if unbiased:
-        keypoints = refine_keypoints_dark(keypoints, heatmaps, blur_kernel_size)
+        keypoints = refine_keypoints_dark(torch.as_tensor(keypoints), heatmaps, blur_kernel_size)
     else:
-        keypoints = refine_keypoints_quarter_offset(keypoints, heatmaps)
-    return keypoints, scores
+        keypoints = refine_keypoints_quarter_offset(keypoints, maps)
+    return torch.as_tensor(keypoints), torch.as_tensor(scores)
