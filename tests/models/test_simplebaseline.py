@@ -174,7 +174,9 @@ def test_recipe_equals_mmposes(depth):
         ours_pipeline = [{k: v for k, v in t.items() if k != 'encoder'} for t in ours_loader.dataset.pipeline]
         their_pipeline = [{k: v for k, v in t.items() if k != 'encoder'} for t in their_loader.dataset.pipeline]
         assert ours_pipeline == their_pipeline
-        for key in ('type', 'data_root', 'data_mode', 'ann_file', 'data_prefix'):
+        # our dataset is mmpose's CocoDataset with checked data (issue 12); everything else is mmpose's
+        assert ours_loader.dataset.type == 'pose_plugins.CocoKeypointDataset' and their_loader.dataset.type == 'CocoDataset'
+        for key in ('data_root', 'data_mode', 'ann_file', 'data_prefix'):
             assert ours_loader.dataset[key] == their_loader.dataset[key], (split, key)
     assert ours.val_dataloader.dataset.bbox_file == theirs.val_dataloader.dataset.bbox_file
     assert ours.val_evaluator == theirs.val_evaluator
