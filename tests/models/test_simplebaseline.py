@@ -175,7 +175,8 @@ def test_recipe_equals_mmposes(depth):
         their_pipeline = [{k: v for k, v in t.items() if k != 'encoder'} for t in their_loader.dataset.pipeline]
         assert ours_pipeline == their_pipeline
         # our dataset is mmpose's CocoDataset with checked data (issue 12); everything else is mmpose's
-        assert ours_loader.dataset.type == 'pose_plugins.CocoKeypointDataset' and their_loader.dataset.type == 'CocoDataset'
+        assert (ours_loader.dataset.type, their_loader.dataset.type) == ('pose_plugins.CocoKeypointDataset',
+                                                                         'CocoDataset')
         for key in ('data_root', 'data_mode', 'ann_file', 'data_prefix'):
             assert ours_loader.dataset[key] == their_loader.dataset[key], (split, key)
     assert ours.val_dataloader.dataset.bbox_file == theirs.val_dataloader.dataset.bbox_file
