@@ -56,5 +56,5 @@ setup(
     cmdclass={'build_py': BuildPyWithStartupHook},
     python_requires='>=3.11',  # typing.Self
     install_requires=['numpy>=2', 'torch>=2.1', 'mmengine==0.10.7', 'opencv-python', 'pillow'],
-    extras_require={'tests': ['pytest>=7']},  # the same as requirements-tests.txt (setup.sh installs that)
+    extras_require={'tests': ['pytest>=7', 'pytest-xdist>=3.5']},  # = requirements-tests.txt (setup.sh installs it)
 )

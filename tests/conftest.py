@@ -2,10 +2,12 @@
 CPU demos' own sets for the demo runs), seeded RNGs; and the helpers the tests share (``from conftest import
 randomize_norms``: pytest puts tests/ on ``sys.path``, also for the tests in its subfolders)."""
 import importlib.util
+import json
 import os
 import random
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +127,32 @@ def randomize_state(module: nn.Module, seed: int, *, std: float, skip: Sequence[
             else:
                 tensor.copy_(torch.randn(tensor.shape, generator=gen) * std)
     return module
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What one tools/demo.py run left in its work dir."""
+    metrics: dict  # the metrics of the last checkpoint on the synthetic val set
+    train_logs: list  # the logged training records (dicts with 'loss', the loss terms, 'lr', ...), in order
+    work_dir: Path
+
+    def falls(self, key: str) -> float:
+        """The mean of the last three logged values of ``key`` over its first logged value."""
+        values = [log[key] for log in self.train_logs]
+        assert len(values) >= 6, (key, values)
+        return sum(values[-3:]) / 3 / values[0]
+
+
+def run_demo(config: Path, data_root: Path, work_dir: Path, options: tuple = ()) -> DemoRun:
+    """tools/demo.py on ``config`` with the session's data set: two OpenMP threads when the suite runs one test at
+    a time (a demo run alone keeps both cores busy), one under pytest-xdist (the other worker has the other core)."""
+    args = ['tools/demo.py', '--config', str(config), '--data-root', str(data_root), '--work-dir', str(work_dir)]
+    threads = '1' if os.environ.get('PYTEST_XDIST_WORKER') else '2'
+    out = run_tool(args + (['--cfg-options', *options] if options else []), timeout=2400,
+                   env_extra={'OMP_NUM_THREADS': threads})
+    assert out.returncode == 0, out.stderr[-4000:]
+    result = json.loads((work_dir / 'demo_result.json').read_text())
+    (scalars, ) = work_dir.glob('*/vis_data/scalars.json')
+    logs = [json.loads(line) for line in scalars.read_text().splitlines()]
+    print(f"{config.stem}: {result['metrics']}, {result['seconds']['total']:.0f} s")
+    return DemoRun(result['metrics'], [log for log in logs if 'loss' in log], work_dir)

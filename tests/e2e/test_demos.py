@@ -1,6 +1,6 @@
-"""The CPU demos (configs/demo/*.py) through tools/demo.py, on synthetic sets generated once per session (slow).
-
-The README's demo (HRNet) runs in full, as `bash scripts/demo.sh` runs it. The other architectures run the same
+"""The CPU demos of the other architectures through tools/demo.py, on synthetic sets generated once per session
+(slow). The README's demo (HRNet) runs in full in test_readme_demo.py (a file of its own, so that a parallel run
+of the suite, ``pytest -n 2 --dist loadfile``, puts the two long files on different workers). These run the same
 tool with the shortest schedule that still shows learning beyond doubt (``--cfg-options``: fewer epochs, the step
 schedule scaled to them, no validation during training since the tool evaluates the last checkpoint itself):
 the loss falls and the synthetic-val metric ends far from an untrained model's (COCO AP 0.000, MPJPE 573.6 mm).
@@ -9,54 +9,15 @@ Thresholds come from two seeds (``randomness.seed``), written beside each thresh
 times on 2 quiet cores, from the full demos' per-epoch cost: SimpleBaseline ~85 s, Hourglass ~70 s, CPN ~80 s,
 3D ~60 s (+~35 s to generate its set); the README demo ~470 s (+~25 s for the 2D set, shared by all 2D runs).
 """
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
-from conftest import DEMO_CONFIG, REPO, run_tool
+from conftest import REPO, run_demo
 
 pytestmark = pytest.mark.slow
 
 UNTRAINED_MPJPE = 573.6  # mm, the 3D demo's untrained network (configs/demo/integral3d_tiny_synthetic.py)
-
-
-@dataclass(frozen=True)
-class DemoRun:
-    """What one tools/demo.py run left in its work dir."""
-    metrics: dict  # the metrics of the last checkpoint on the synthetic val set
-    train_logs: list  # the logged training records (dicts with 'loss', the loss terms, 'lr', ...), in order
-    work_dir: Path
-
-    def falls(self, key: str) -> float:
-        """The mean of the last three logged values of ``key`` over its first logged value."""
-        values = [log[key] for log in self.train_logs]
-        assert len(values) >= 6, (key, values)
-        return sum(values[-3:]) / 3 / values[0]
-
-
-def run_demo(config: Path, data_root: Path, work_dir: Path, options: tuple = ()) -> DemoRun:
-    """tools/demo.py on ``config`` with the session's data set (two OpenMP threads: the suite runs one test at a
-    time, and a demo run alone keeps both cores busy)."""
-    args = ['tools/demo.py', '--config', str(config), '--data-root', str(data_root), '--work-dir', str(work_dir)]
-    out = run_tool(args + (['--cfg-options', *options] if options else []), timeout=1800,
-                   env_extra={'OMP_NUM_THREADS': '2'})
-    assert out.returncode == 0, out.stderr[-4000:]
-    result = json.loads((work_dir / 'demo_result.json').read_text())
-    (scalars, ) = work_dir.glob('*/vis_data/scalars.json')
-    logs = [json.loads(line) for line in scalars.read_text().splitlines()]
-    print(f"{config.stem}: {result['metrics']}, {result['seconds']['total']:.0f} s")
-    return DemoRun(result['metrics'], [log for log in logs if 'loss' in log], work_dir)
-
-
-def test_readme_demo_in_full(demo_coco, tmp_path):
-    """`bash scripts/demo.sh` as the README runs it: 12 epochs of the small HRNet reach synthetic-val AP >= 0.60
-    (the README's figure: 0.736) and the loss falls (logged every 20 iterations, averaged over 50)."""
-    run = run_demo(DEMO_CONFIG, demo_coco, tmp_path / 'demo')
-    assert run.metrics['coco/AP'] >= 0.60, run.metrics
-    assert len(run.train_logs) >= 10 and run.falls('loss') < 0.5, [log['loss'] for log in run.train_logs]
-    assert (run.work_dir / 'inference' / 'visualizations').is_dir()
 
 
 def short_schedule(epochs: int, *, warmup: int = 25) -> tuple:

@@ -67,18 +67,6 @@ def test_test_tool_reports_metrics_and_never_overwrites_out(trained, tiny_coco, 
     assert again.returncode != 0 and 'refusing to overwrite' in again.stderr
 
 
-def test_dist_train_two_cpu_processes_with_gloo(tiny_coco, tmp_path):
-    work_dir = tmp_path / 'dist'
-    out = run_tool(['tools/dist_train.sh', str(DEMO_CONFIG), '2', '--work-dir', str(work_dir),
-                    '--cfg-options', *tiny_run_options(tiny_coco, max_epochs=1)],
-                   env_extra={'PORT': '29617'})
-    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-4000:])
-    assert (work_dir / 'epoch_1.pth').is_file()
-    log = _log_text(work_dir)
-    assert re.search(r'Distributed training: True', log) and re.search(r'GPU number: 2|world_size: 2', log), \
-        log[:3000]
-
-
 def test_inferencer_draws_and_writes_predictions(trained, tiny_coco, tmp_path):
     val = json.loads((tiny_coco / 'annotations' / 'person_keypoints_val2017.json').read_text())
     image = val['images'][0]
