@@ -23,6 +23,19 @@ SMOKE_CASES = REPO / 'tests' / 'smoke_cases'  # one tiny case per registered mod
 
 
 @pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """Undo what a test's in-process mmengine Runner does to the process: it makes its own scope ('mmengine' when
+    the config names none) the current default scope, after which scoped names such as ``pose_plugins.HRNet``
+    resolve from the wrong registry in every later test of the same process (pytest-xdist runs files in other
+    orders than a serial run)."""
+    from mmengine.registry import DefaultScope
+    saved = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def _seed_everything():
     random.seed(0)
     np.random.seed(0)
@@ -156,3 +169,14 @@ def run_demo(config: Path, data_root: Path, work_dir: Path, options: tuple = ())
     logs = [json.loads(line) for line in scalars.read_text().splitlines()]
     print(f"{config.stem}: {result['metrics']}, {result['seconds']['total']:.0f} s")
     return DemoRun(result['metrics'], [log for log in logs if 'loss' in log], work_dir)
+
+
+#: Test files that run longest (the CPU demos): collected first, so that under ``pytest -n 2 --dist loadfile``
+#: (scripts/test.sh) each worker starts on one of them and the rest of the suite fills in around them.
+LONGEST_FILES = ('test_readme_demo.py', 'test_demos.py')
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Put the tests of :data:`LONGEST_FILES` first, in that order; the rest keep theirs (a stable sort)."""
+    items.sort(key=lambda item: LONGEST_FILES.index(item.path.name) if item.path.name in LONGEST_FILES
+               else len(LONGEST_FILES))
