@@ -180,3 +180,18 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     """Put the tests of :data:`LONGEST_FILES` first, in that order; the rest keep theirs (a stable sort)."""
     items.sort(key=lambda item: LONGEST_FILES.index(item.path.name) if item.path.name in LONGEST_FILES
                else len(LONGEST_FILES))
+
+
+def assert_same_predictions(actual, expected, *, batch: int, num_keypoints: int, **maps_tolerance) -> None:
+    """Two heads' ``predict`` results agree: per sample ``keypoints`` (1, K, 2) and ``keypoint_scores`` (1, K) equal,
+    and, when both returned ``(predictions, heatmaps)`` (``output_heatmaps``), the heatmaps close
+    (``torch.testing.assert_close`` with ``maps_tolerance``)."""
+    if isinstance(expected, tuple):
+        (actual, actual_maps), (expected, expected_maps) = actual, expected
+        torch.testing.assert_close(torch.stack([m.heatmaps for m in actual_maps]),
+                                   torch.stack([m.heatmaps for m in expected_maps]), **maps_tolerance)
+    assert len(actual) == batch
+    for a, e in zip(actual, expected):
+        assert a.keypoints.shape == (1, num_keypoints, 2) and a.keypoint_scores.shape == (1, num_keypoints)
+        np.testing.assert_array_equal(a.keypoints, e.keypoints)
+        np.testing.assert_array_equal(a.keypoint_scores, e.keypoint_scores)

@@ -7,7 +7,7 @@ from mmengine.structures import InstanceData, PixelData
 from mmpose.structures import MultilevelPixelData, PoseDataSample
 from torch import nn
 
-from conftest import randomize_state
+from conftest import assert_same_predictions, randomize_state
 from pose_plugins.models.heads import BasePoseHead, HeatmapHead
 from pose_plugins.models.losses.keypoint_mse_loss import KeypointMSELoss
 
@@ -69,15 +69,7 @@ def test_minimal_head_predicts_like_heatmap_head(test_cfg):
     flip = bool(test_cfg and test_cfg.get('flip_test'))
     feats = [_feats(0), _feats(1)] if flip else _feats(0)
     want, got = reference.predict(feats, _samples(), test_cfg), tiny.predict(feats, _samples(), test_cfg)
-    if test_cfg and test_cfg.get('output_heatmaps'):
-        (want, want_maps), (got, got_maps) = want, got
-        torch.testing.assert_close(torch.stack([m.heatmaps for m in got_maps]),
-                                   torch.stack([m.heatmaps for m in want_maps]), rtol=0, atol=0)
-    assert len(got) == B
-    for w, g in zip(want, got):
-        assert g.keypoints.shape == (1, K, 2) and g.keypoint_scores.shape == (1, K)
-        np.testing.assert_array_equal(g.keypoints, w.keypoints)
-        np.testing.assert_array_equal(g.keypoint_scores, w.keypoint_scores)
+    assert_same_predictions(got, want, batch=B, num_keypoints=K, rtol=0, atol=0)
 
 
 def test_minimal_head_loss_and_accuracy_like_heatmap_head():

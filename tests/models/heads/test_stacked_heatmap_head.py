@@ -8,7 +8,7 @@ from mmpose.evaluation.functional import pose_pck_accuracy
 from mmpose.registry import MODELS as MMPOSE_MODELS
 from mmpose.structures import PoseDataSample
 
-from conftest import randomize_norms
+from conftest import assert_same_predictions, randomize_norms
 from pose_plugins.models.heads.heatmap_head import HeatmapHead
 from pose_plugins.models.heads.stacked_heatmap_head import StackedHeatmapHead
 from pose_plugins.models.losses.keypoint_mse_loss import KeypointMSELoss
@@ -111,15 +111,8 @@ def test_predict_equals_heatmap_head_on_last_stack(test_cfg):
     actual = head.predict(feats, samples, test_cfg=dict(test_cfg))
     expected = reference.predict(ref_feats, samples, test_cfg=dict(test_cfg))
     if test_cfg.get('output_heatmaps'):
-        (actual, actual_maps), (expected, expected_maps) = actual, expected
-        for a, e in zip(actual_maps, expected_maps):
-            assert a.heatmaps.shape == (K, H, W)
-            torch.testing.assert_close(a.heatmaps, e.heatmaps)
-    assert len(actual) == B
-    for a, e in zip(actual, expected):
-        assert a.keypoints.shape == (1, K, 2) and a.keypoint_scores.shape == (1, K)
-        np.testing.assert_array_equal(a.keypoints, e.keypoints)
-        np.testing.assert_array_equal(a.keypoint_scores, e.keypoint_scores)
+        assert all(m.heatmaps.shape == (K, H, W) for m in actual[1])
+    assert_same_predictions(actual, expected, batch=B, num_keypoints=K)
 
 
 def test_flip_test_on_mirror_symmetric_image_is_left_right_consistent():
