@@ -55,6 +55,9 @@ setup(
     py_modules=['_pose_plugins_startup'],
     cmdclass={'build_py': BuildPyWithStartupHook},
     python_requires='>=3.11',  # typing.Self
-    install_requires=['numpy>=2', 'torch>=2.1', 'mmengine==0.10.7', 'opencv-python', 'pillow'],
-    extras_require={'tests': ['pytest>=7', 'pytest-xdist>=3.5']},  # = requirements-tests.txt (setup.sh installs it)
+    install_requires=['numpy>=2', 'torch>=2.1', 'mmengine==0.10.7', 'opencv-python', 'pillow', 'smplx==0.1.28'],
+    extras_require={
+        'tests': ['pytest>=7', 'pytest-xdist>=3.5'],  # = requirements-tests.txt (setup.sh installs it)
+        'deploy': ['onnx==1.23.2', 'onnxruntime==1.31.1'],  # = requirements-deploy.txt (setup.sh installs it)
+    },
 )

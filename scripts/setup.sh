@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs pose_plugins and its pinned dependency stack into the current Python (idempotent).
 # The first run compiles mmcv 2.1.0 with its ops (~11 min on 2 cores); later runs reuse what is installed.
+# `bash scripts/setup.sh --no-deploy` skips the deploy extra (onnx, onnxruntime: requirements-deploy.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -18,7 +19,8 @@ PYEOF
 # 1. build tools and torch (CPU wheel from local disk), numpy 2
 pip_install 'setuptools>=77.0.3,<82' wheel cython ninja 'numpy>=2,<2.4' 'torch==2.13.0'
 # 2. pure-python stack (runtime) and the test tools
-pip_install -r requirements.txt -r requirements-tests.txt
+if [ "${1:-}" = --no-deploy ]; then deploy=(); else deploy=(-r requirements-deploy.txt); fi
+pip_install -r requirements.txt -r requirements-tests.txt "${deploy[@]}"
 # 3. mmcv 2.1.0 built with its compiled ops (needs torch at build time, so no build isolation)
 if ! have mmcv 2.1.0 || ! "$PY" -c 'import mmcv.ops' 2>/dev/null; then
   echo "setup: building mmcv 2.1.0 with ops (first time only, ~11 min on 2 cores)"
