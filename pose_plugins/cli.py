@@ -8,17 +8,21 @@ user of mmpose needs nothing new. What goes beyond mmpose's tools:
 * without GPUs, ``--launcher pytorch`` runs on gloo with ``device_ids=None`` (:func:`compat.setup_cpu_distributed`);
 * every training run saves crash-safe checkpoints that carry the random streams: mmengine's ``CheckpointHook`` is
   replaced by :class:`pose_plugins.engine.CrashSafeCheckpointHook` (same arguments) and
-  :class:`pose_plugins.engine.RNGStateHook` is added, also for users' configs (README "Reliability").
+  :class:`pose_plugins.engine.RNGStateHook` is added, also for users' configs (README "Reliability");
+* ``--fast-gpu [--compile]`` (or ``fast_gpu_training=dict(compile=False)`` in a config): bf16 autocast +
+  channels_last (+ torch.compile) on CUDA, nothing on a CPU (README "Performance").
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import glob
 import os
 import os.path as osp
 from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 
 __all__ = ['WorkDirNotEmptyError', 'build_runner', 'load_config', 'parse_test_args', 'parse_train_args',
            'use_crash_safe_hooks']
@@ -26,6 +30,7 @@ __all__ = ['WorkDirNotEmptyError', 'build_runner', 'load_config', 'parse_test_ar
 # what our tools replace mmengine's checkpoint hook with, and the hook they add (pose_plugins.engine)
 CRASH_SAFE_CHECKPOINT_HOOK = 'pose_plugins.CrashSafeCheckpointHook'
 RNG_STATE_HOOK = 'pose_plugins.RNGStateHook'
+FAST_GPU_TRAINING_HOOK = 'pose_plugins.FastGPUTrainingHook'
 _MMENGINE_CHECKPOINT_HOOK = ('CheckpointHook', 'mmengine.CheckpointHook', 'mmpose.CheckpointHook')
 
 
@@ -50,6 +55,10 @@ def parse_train_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace
     parser.add_argument('--resume', nargs='?', const='auto', default=None,
                         help='resume from CHECKPOINT, or from the latest checkpoint of the work dir if none given')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (AmpOptimWrapper)')
+    parser.add_argument('--fast-gpu', action='store_true',
+                        help='the fast GPU recipe: bf16 autocast + channels_last (config: fast_gpu_training=dict()); '
+                             'on a machine without CUDA it changes nothing and says so')
+    parser.add_argument('--compile', action='store_true', help='with --fast-gpu: also torch.compile the model')
     parser.add_argument('--no-validate', action='store_true', help='skip validation during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale lr by (GPUs x batch size) / auto_scale_lr.base_batch_size')
@@ -139,6 +148,34 @@ def use_crash_safe_hooks(cfg: Config) -> None:
         hooks['rng_state'] = dict(type=RNG_STATE_HOOK)
 
 
+def use_fast_gpu_training(cfg: Config) -> None:
+    """Apply the config's ``fast_gpu_training=dict(compile=False)`` switch (``tools/train.py --fast-gpu``).
+
+    On CUDA: bf16 autocast through ``AmpOptimWrapper(dtype='bfloat16')`` (no loss scaling: bf16 has fp32's
+    exponent range) and :class:`~pose_plugins.engine.FastGPUTrainingHook` (channels_last, and ``compile``). Without
+    CUDA the config is left as it is, so a CPU run gives the results it gives without the switch.
+    """
+    switch = cfg.get('fast_gpu_training')
+    if switch is None or switch is False:
+        return
+    switch = dict(switch) if isinstance(switch, dict) else {}
+    unknown = set(switch) - {'compile'}
+    if unknown:
+        raise KeyError(f'fast_gpu_training: unknown option(s) {sorted(unknown)}; the only option is compile')
+    from mmengine.device import is_cuda_available
+    if not is_cuda_available():
+        print_log('fast_gpu_training: no CUDA device; bf16 autocast, channels_last and compile are left off '
+                  '(the run is the plain fp32 one)', logger='current', level=logging.WARNING)
+        return
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.dtype = 'bfloat16'
+    cfg.optim_wrapper.pop('loss_scale', None)
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any((_hook_type(h) or '').endswith('FastGPUTrainingHook') for h in hooks):
+        hooks.append(dict(type=FAST_GPU_TRAINING_HOOK, compile=bool(switch.get('compile', False))))
+    cfg.custom_hooks = hooks
+
+
 def _set_deterministic(cfg: Config) -> None:
     randomness = dict(cfg.get('randomness') or {})
     if randomness.get('seed') is None:
@@ -159,6 +196,11 @@ def prepare_train_config(args: argparse.Namespace) -> Config:
     if args.amp and cfg.optim_wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.fast_gpu:
+        cfg.fast_gpu_training = dict(compile=args.compile)
+    elif args.compile:
+        raise ValueError('--compile is part of the fast GPU recipe: pass it with --fast-gpu')
+    use_fast_gpu_training(cfg)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

@@ -1,11 +1,13 @@
-"""Training-engine hooks: crash-safe checkpoints and the RNG state for exact resume (README "Reliability")."""
+"""Training-engine hooks: crash-safe checkpoints and the RNG state for exact resume (README "Reliability"); the
+fast GPU training recipe's channels_last / compile hook (README "Performance")."""
 from .atomic_io import atomic_write_bytes, atomic_write_text, remove_partial_files
 from .atomic_local_backend import ATOMIC_LOCAL_BACKEND, AtomicLocalBackend
 from .crash_safe_checkpoint_hook import CrashSafeCheckpointHook
+from .fast_gpu_training_hook import FastGPUTrainingHook
 from .rng_state import get_rng_state, set_rng_state
 from .rng_state_hook import RESUME_KEY, RNGStateHook
 
 __all__ = [
-    'ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend', 'CrashSafeCheckpointHook', 'RESUME_KEY', 'RNGStateHook',
-    'atomic_write_bytes', 'atomic_write_text', 'get_rng_state', 'remove_partial_files', 'set_rng_state'
+    'ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend', 'CrashSafeCheckpointHook', 'FastGPUTrainingHook', 'RESUME_KEY',
+    'RNGStateHook', 'atomic_write_bytes', 'atomic_write_text', 'get_rng_state', 'remove_partial_files', 'set_rng_state'
 ]
