@@ -151,7 +151,7 @@ def use_crash_safe_hooks(cfg: Config) -> None:
 def use_fast_gpu_training(cfg: Config) -> None:
     """Apply the config's ``fast_gpu_training=dict(compile=False)`` switch (``tools/train.py --fast-gpu``).
 
-    On CUDA: bf16 autocast through ``AmpOptimWrapper(dtype='bfloat16')`` (no loss scaling: bf16 has fp32's
+    On CUDA: bf16 autocast through ``AmpOptimWrapper(dtype='bfloat16')`` without loss scaling (bf16 has fp32's
     exponent range) and :class:`~pose_plugins.engine.FastGPUTrainingHook` (channels_last, and ``compile``). Without
     CUDA the config is left as it is, so a CPU run gives the results it gives without the switch.
     """
@@ -169,7 +169,7 @@ def use_fast_gpu_training(cfg: Config) -> None:
         return
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.dtype = 'bfloat16'
-    cfg.optim_wrapper.pop('loss_scale', None)
+    cfg.optim_wrapper.loss_scale = dict(enabled=False)  # GradScaler off: bf16 has fp32's exponent range
     hooks = list(cfg.get('custom_hooks') or [])
     if not any((_hook_type(h) or '').endswith('FastGPUTrainingHook') for h in hooks):
         hooks.append(dict(type=FAST_GPU_TRAINING_HOOK, compile=bool(switch.get('compile', False))))

@@ -11,7 +11,8 @@ data loader:
 - ``mmpose fp32``: mmpose's own config ``td-hm_hrnet-w32_8xb64-210e_coco-256x192.py`` and its classes, mmengine's
   ``OptimWrapper`` (PyTorch's defaults: cuDNN convolutions may use TF32, as in any mmpose run);
 - ``ours fp32``: ``configs/hrnet_w32_coco.py`` (our HRNet and head), the same optimizer;
-- ``ours bf16 + channels_last``: ``tools/train.py --fast-gpu``: ``AmpOptimWrapper(dtype='bfloat16')`` and
+- ``ours bf16 + channels_last``: ``tools/train.py --fast-gpu``: ``AmpOptimWrapper(dtype='bfloat16')`` (no loss
+  scaling) and
   :class:`pose_plugins.engine.FastGPUTrainingHook`;
 - ``ours bf16 + channels_last + compile``: ``--fast-gpu --compile`` (compile time excluded, reported apart).
 
@@ -140,7 +141,7 @@ def optim_wrapper(model, recipe: str):
     from mmengine.optim import AmpOptimWrapper, OptimWrapper
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)  # the configs' optimizer
     if 'bf16' in recipe:
-        return AmpOptimWrapper(optimizer=optimizer, dtype='bfloat16')
+        return AmpOptimWrapper(optimizer=optimizer, dtype='bfloat16', loss_scale=dict(enabled=False))  # as --fast-gpu
     return OptimWrapper(optimizer=optimizer)
 
 

@@ -27,7 +27,7 @@ def test_with_cuda_the_switch_sets_bf16_autocast_and_the_hook(tmp_path, monkeypa
     monkeypatch.setattr('mmengine.device.is_cuda_available', lambda: True)
     cfg = _prepared(tmp_path, '--fast-gpu', '--compile')
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.optim_wrapper.dtype == 'bfloat16'
-    assert 'loss_scale' not in cfg.optim_wrapper  # bf16 keeps fp32's exponent range: no loss scaling
+    assert cfg.optim_wrapper.loss_scale == dict(enabled=False)  # bf16 keeps fp32's exponent range: no scaling
     assert [h for h in cfg.custom_hooks if h['type'] == 'pose_plugins.FastGPUTrainingHook'] == [
         dict(type='pose_plugins.FastGPUTrainingHook', compile=True)]
 
