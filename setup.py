@@ -51,7 +51,7 @@ setup(
     name='pose_plugins',
     version=version['__version__'],
     description='Classic top-down human pose estimation models plugged into OpenMMLab (mmpose 1.x)',
-    packages=find_packages(include=['pose_plugins', 'pose_plugins.*']),
+    packages=find_packages(include=['pose_plugins', 'pose_plugins.*', 'pose_plugins_runtime']),
     py_modules=['_pose_plugins_startup'],
     cmdclass={'build_py': BuildPyWithStartupHook},
     python_requires='>=3.11',  # typing.Self

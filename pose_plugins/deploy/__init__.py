@@ -1,0 +1,9 @@
+"""Using trained models outside training: ONNX export with the decoding inside the graph, and checkpoint
+conversion from the original implementations. The torch-free runtime is the top-level ``pose_plugins_runtime``
+package (importing anything under ``pose_plugins`` imports torch and mmpose)."""
+from .decoding_pose_model import DecodingPoseModel
+from .onnx_export import DEFAULT_OPSET, METADATA_KEYS, export_onnx, preprocessing_metadata, read_metadata
+from .traceable_decoding import traceable_decoding
+
+__all__ = ['DecodingPoseModel', 'DEFAULT_OPSET', 'METADATA_KEYS', 'export_onnx', 'preprocessing_metadata',
+           'read_metadata', 'traceable_decoding']
