@@ -18,7 +18,7 @@ from typing import Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['back_project', 'root_relative', 'mpjpe', 'procrustes_transform', 'procrustes_align', 'pa_mpjpe']
+__all__ = ['back_project', 'root_relative', 'mpjpe', 'procrustes_transform', 'procrustes_align', 'pa_mpjpe', 'pve']
 
 
 def _as_poses(name: str, value: np.ndarray) -> np.ndarray:
@@ -180,3 +180,27 @@ def pa_mpjpe(*, pred: np.ndarray, gt: np.ndarray) -> float:
         float: The mean aligned error, in the unit of the inputs.
     """
     return mpjpe(pred=procrustes_align(pred=pred, gt=gt), gt=gt)
+
+
+def pve(*, pred_vertices: np.ndarray, gt_vertices: np.ndarray, pred_root: np.ndarray,
+        gt_root: np.ndarray) -> float:
+    """Per-vertex error: the :func:`mpjpe` of two meshes, each first translated so that its root is the origin.
+
+    The root is a point of each instance's own skeleton (SMPL's pelvis joint, or the mid-hip), as in the 3DPW
+    evaluation of SPIN (Kolotouros et al., ICCV 2019) and later mesh-recovery papers.
+
+    Args:
+        pred_vertices (np.ndarray): Predicted vertices, shape (N, V, 3).
+        gt_vertices (np.ndarray): Ground-truth vertices, shape (N, V, 3).
+        pred_root (np.ndarray): Root of each predicted instance, shape (N, 3).
+        gt_root (np.ndarray): Root of each ground-truth instance, shape (N, 3).
+
+    Returns:
+        float: The mean vertex error, in the unit of the inputs.
+    """
+    pred_vertices, gt_vertices = _as_pose_pair(pred_vertices, gt_vertices)
+    roots = [np.asarray(root, dtype=np.float64) for root in (pred_root, gt_root)]
+    for name, root in zip(('pred_root', 'gt_root'), roots):
+        if root.shape != (pred_vertices.shape[0], 3):
+            raise ValueError(f'{name} must have shape (N, 3) = ({pred_vertices.shape[0]}, 3), got {root.shape}')
+    return mpjpe(pred=pred_vertices - roots[0][:, None], gt=gt_vertices - roots[1][:, None])

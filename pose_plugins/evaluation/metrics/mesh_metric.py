@@ -1,0 +1,130 @@
+"""MPJPE, PA-MPJPE and per-vertex error (PVE) of recovered body meshes, in mm."""
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from pose_plugins.evaluation.functional import pve, root_relative
+from pose_plugins.registry import METRICS
+from .root_relative_mpjpe import RootRelativeMPJPE
+
+__all__ = ['MeshMetric']
+
+_MM_PER_M = 1000.0
+# the root of each known joint set: SMPL's 24 joints -> the pelvis; COCO's 17 keypoints -> the mid-hip
+_DEFAULT_ROOTS = {24: (0, ), 17: (11, 12)}
+
+
+def _read(data_sample: Dict[str, Any], group: str, key: str, *, required: bool) -> Optional[np.ndarray]:
+    """``data_sample[group][key]``, for the ground truth also the metainfo key ``data_sample[key]``, as float64."""
+    instances = data_sample.get(group) or {}
+    if key in instances:
+        value = instances[key]
+    elif group == 'gt_instances' and key in data_sample:
+        value = data_sample[key]
+    elif required:
+        where = f"data_sample['{group}']['{key}']" + (f" or the metainfo key {key!r}" if group == 'gt_instances'
+                                                       else '')
+        raise KeyError(f'MeshMetric needs {where} in every data sample, but it is missing')
+    else:
+        return None
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim != 3 or array.shape[2] != 3 or not np.isfinite(array).all():
+        raise ValueError(f"MeshMetric: {group}['{key}'] must be a finite (N, K, 3) array in metres, got shape "
+                         f'{array.shape}' + ('' if np.isfinite(array).all() else ' with NaN or inf'))
+    return array
+
+
+@METRICS.register_module()
+class MeshMetric(RootRelativeMPJPE):
+    """Mesh-recovery errors in mm: MPJPE, PA-MPJPE of the 3D joints and the per-vertex error PVE.
+
+    The protocol of HMR / SPIN on Human3.6M and 3DPW (Kanazawa et al., CVPR 2018; Kolotouros et al., ICCV 2019),
+    as mmpose 0.x's ``mesh_eval``: prediction and ground truth are each made root-relative (SMPL's pelvis for
+    24 joints, the mid-hip for COCO's 17 keypoints); then
+
+    - ``MPJPE``: mean Euclidean joint error; ``PA-MPJPE``: the same after a per-instance similarity Procrustes
+      alignment of the prediction to the ground truth (both from :class:`RootRelativeMPJPE`, which also gives
+      ``MPJPE-xy`` and ``MPJPE-z``, here in the body model's frame);
+    - ``PVE``: mean Euclidean vertex error, each mesh translated by its own root joint
+      (:func:`~pose_plugins.evaluation.functional.pve`), over the samples whose ground truth has vertices
+      (not reported when none has).
+
+    mmengine prefixes them with ``default_prefix``: ``mesh/MPJPE``, ``mesh/PA-MPJPE``, ``mesh/PVE`` ...
+
+    Note:
+        - N: instances of a data sample; K: joints (24 SMPL joints or 17 COCO keypoints); V: 6890 vertices
+
+    Data sample fields (dicts, as ``TopdownPoseEstimator`` outputs after ``to_dict``; metres, the body model's
+    frame, any common translation):
+        - pred_instances['keypoints_3d'] (np.ndarray): (N, K, 3) predicted joints
+        - pred_instances['vertices'] (np.ndarray): (N, V, 3) predicted mesh; needed where the ground truth has one
+        - gt_instances['keypoints_3d'] (np.ndarray): (N, K, 3) ground-truth joints, or the metainfo key
+          ``keypoints_3d``
+        - gt_instances['vertices'] (np.ndarray, optional): (N, V, 3) ground-truth mesh, or the metainfo key
+          ``vertices``
+
+    Args:
+        root_indices (Sequence[int], optional): Joints whose mean is the root. ``None`` (default) picks it from K:
+            ``(0,)`` (pelvis) for 24 joints, ``(11, 12)`` (hips) for 17; other K need it given.
+        collect_device (str): ``'cpu'`` or ``'gpu'``, where results are gathered in distributed evaluation.
+        prefix (str, optional): Prefix of the metric names; ``None`` means ``default_prefix`` ``'mesh'``.
+    """
+
+    default_prefix: Optional[str] = 'mesh'
+
+    def __init__(self, *, root_indices: Optional[Sequence[int]] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(root_indices=_DEFAULT_ROOTS[24] if root_indices is None else root_indices,
+                         collect_device=collect_device, prefix=prefix)
+        self.root_from_num_joints = root_indices is None
+
+    def _roots(self, num_joints: int) -> Tuple[int, ...]:
+        if not self.root_from_num_joints:
+            return self.root_indices
+        if num_joints not in _DEFAULT_ROOTS:
+            raise ValueError(f'MeshMetric: no default root for K = {num_joints} joints (known: '
+                             f'{sorted(_DEFAULT_ROOTS)}); give root_indices')
+        return _DEFAULT_ROOTS[num_joints]
+
+    def process(self, data_batch: Any, data_samples: Sequence[Dict[str, Any]]) -> None:
+        """Store each sample's root-relative joints in mm and, where the ground truth has vertices, its PVE.
+
+        Appends one result per data sample: ``pred``, ``gt`` (N, K, 3) root-relative joints in mm and, with
+        vertices, ``pve_sum`` (the sample's PVE in mm times N) and ``num_meshes`` (N).
+
+        Args:
+            data_batch (Any): The data batch (unused).
+            data_samples (Sequence[dict]): The model outputs as dicts (see the class docstring).
+        """
+        for data_sample in data_samples:
+            pred = _read(data_sample, 'pred_instances', 'keypoints_3d', required=True) * _MM_PER_M
+            gt = _read(data_sample, 'gt_instances', 'keypoints_3d', required=True) * _MM_PER_M
+            if pred.shape != gt.shape:
+                raise ValueError(f"MeshMetric: pred_instances['keypoints_3d'] {pred.shape} and the ground truth "
+                                 f'keypoints_3d {gt.shape} must have the same shape')
+            roots = self._roots(gt.shape[1])
+            result: Dict[str, Any] = dict(pred=root_relative(keypoints=pred, root_indices=roots),
+                                          gt=root_relative(keypoints=gt, root_indices=roots))
+            gt_vertices = _read(data_sample, 'gt_instances', 'vertices', required=False)
+            if gt_vertices is not None:
+                pred_vertices = _read(data_sample, 'pred_instances', 'vertices', required=True)
+                result['pve_sum'] = pve(pred_vertices=pred_vertices * _MM_PER_M, gt_vertices=gt_vertices * _MM_PER_M,
+                                        pred_root=pred[:, roots].mean(axis=1),
+                                        gt_root=gt[:, roots].mean(axis=1)) * len(gt)
+                result['num_meshes'] = len(gt)
+            self.results.append(result)
+
+    def compute_metrics(self, results: List[Dict[str, Any]]) -> Dict[str, float]:
+        """MPJPE, PA-MPJPE, MPJPE-xy, MPJPE-z and (where there were ground-truth meshes) PVE, in mm.
+
+        Args:
+            results (List[dict]): What :meth:`process` stored, gathered from all ranks.
+
+        Returns:
+            Dict[str, float]: The errors, unprefixed.
+        """
+        metrics = super().compute_metrics(results)
+        num_meshes = sum(result.get('num_meshes', 0) for result in results)
+        if num_meshes:
+            metrics['PVE'] = sum(result.get('pve_sum', 0.0) for result in results) / num_meshes
+        return metrics
