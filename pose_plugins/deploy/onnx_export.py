@@ -11,6 +11,7 @@ import json
 import os
 import os.path as osp
 import tempfile
+import warnings
 from typing import Any, Dict, Optional
 
 import numpy as np
@@ -40,8 +41,8 @@ def _test_pipeline(cfg: Any) -> list:
 
 
 def preprocessing_metadata(estimator: nn.Module) -> Dict[str, Any]:
-    """What the runtime must do before and after the graph, from the model's config (``estimator.cfg``, set by
-    mmpose's ``init_model``) and dataset meta.
+    """What the runtime must do before and after the graph, from the model's data preprocessor, its config's
+    test pipeline (``estimator.cfg``, set by mmpose's ``init_model``) and its dataset meta.
 
     Returns:
         dict: ``input_size`` [w, h], ``mean`` / ``std`` (3 floats, of the channel order after the swap),
@@ -54,10 +55,13 @@ def preprocessing_metadata(estimator: nn.Module) -> Dict[str, Any]:
     cfg = getattr(estimator, 'cfg', None)
     if cfg is None:
         raise ValueError('export needs the model built by mmpose.apis.init_model (model.cfg holds the config)')
-    preprocessor = cfg.model.get('data_preprocessor', {})
-    if preprocessor.get('type', 'PoseDataPreprocessor') != 'PoseDataPreprocessor':
-        raise ValueError(f'export: model.data_preprocessor type {preprocessor.get("type")!r} is not supported '
-                         '(PoseDataPreprocessor is)')
+    from mmengine.model import ImgDataPreprocessor
+    preprocessor = getattr(estimator, 'data_preprocessor', None)
+    if not isinstance(preprocessor, ImgDataPreprocessor) or preprocessor.pad_size_divisor != 1:
+        raise ValueError(f'export: the model\'s data_preprocessor {type(preprocessor).__name__} is not reproduced by '
+                         'the runtime; an ImgDataPreprocessor (mmpose\'s PoseDataPreprocessor or a subclass) with '
+                         'pad_size_divisor=1 is')
+    normalize = preprocessor._enable_normalize
     padding = 1.25
     for step in _test_pipeline(cfg):
         if step.get('type') == 'GetBBoxCenterScale':
@@ -70,9 +74,9 @@ def preprocessing_metadata(estimator: nn.Module) -> Dict[str, Any]:
     codec = estimator.head.decoder
     return dict(
         input_size=[int(s) for s in codec.input_size],
-        mean=[float(v) for v in preprocessor.get('mean', (0.0, 0.0, 0.0))],
-        std=[float(v) for v in preprocessor.get('std', (1.0, 1.0, 1.0))],
-        bgr_to_rgb=bool(preprocessor.get('bgr_to_rgb', False) or preprocessor.get('rgb_to_bgr', False)),
+        mean=[float(v) for v in preprocessor.mean.flatten().expand(3)] if normalize else [0.0] * 3,
+        std=[float(v) for v in preprocessor.std.flatten().expand(3)] if normalize else [1.0] * 3,
+        bgr_to_rgb=bool(preprocessor._channel_conversion),  # a swap either way: BGR <-> RGB
         bbox_padding=padding,
         keypoint_names=[names[i] for i in sorted(names)],
         skeleton_links=[[int(a), int(b)] for a, b in meta.get('skeleton_links', [])],
@@ -127,7 +131,9 @@ def export_onnx(estimator: nn.Module, out_file: str, *, flip_test: bool = False,
     fd, partial = tempfile.mkstemp(suffix='.onnx.partial', dir=directory)
     os.close(fd)
     try:
-        with torch.no_grad(), traceable_decoding():
+        with torch.no_grad(), traceable_decoding(), warnings.catch_warnings():
+            # the tracer warns at every shape read as a Python value; those are constants of the model (K, H, W)
+            warnings.simplefilter('ignore', torch.jit.TracerWarning)
             torch.onnx.export(model, tuple(example), partial, dynamo=False, input_names=names,
                               output_names=['keypoints', 'scores'], dynamic_axes=dynamic_axes,
                               opset_version=opset, do_constant_folding=True)
