@@ -18,7 +18,7 @@ param_scheduler = [
 # lr 5e-4 is for 8 GPUs x 64 images = 512; `tools/train.py --auto-scale-lr` rescales it for other batch sizes
 auto_scale_lr = dict(base_batch_size=512)
 
-# One codec shared by GenerateTarget (encode, 4 target levels) and the head (decode RefineNet's heatmaps).
+# One codec shared by the data preprocessor (encode, 4 target levels) and the head (decode RefineNet's heatmaps).
 # input 192x256 (w x h) -> 48x64 heatmaps (stride 4); tf-cpn's kernels 15, 11, 9, 7 supervise GlobalNet's
 # levels from the coarsest (C5) to the finest (C2); RefineNet uses the last (7). Decoding blurs with 21 (tf-cpn).
 codec = dict(type='pose_plugins.CPNBlurHeatmap', input_size=(192, 256), heatmap_size=(48, 64),
@@ -26,8 +26,12 @@ codec = dict(type='pose_plugins.CPNBlurHeatmap', input_size=(192, 256), heatmap_
 
 model = dict(
     type='TopdownPoseEstimator',
+    # the fast data path (issue 9): the training batch's targets rendered on the model's device from the codec;
+    # mmpose's path: type='PoseDataPreprocessor' without `encoder`, and the train_pipeline's last step replaced by
+    # GenerateTarget(encoder=codec) + PackPoseInputs
     data_preprocessor=dict(
-        type='PoseDataPreprocessor',
+        type='pose_plugins.TopdownTargetDataPreprocessor',
+        encoder=codec,
         mean=[123.675, 116.28, 103.53],  # ImageNet RGB mean/std in 0-255
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
@@ -58,10 +62,9 @@ train_pipeline = [
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform'),  # scale 0.75-1.25 (x0.35), rotation +-40 deg (p 0.6)
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),  # lists of 4 levels -> multi-level gt_fields
-    dict(type='PackPoseInputs'),
+    dict(type='pose_plugins.RandomBBoxTransform'),  # scale 0.75-1.25 (x0.35), rotation +-40 deg (p 0.6)
+    dict(type='pose_plugins.TopdownAffine', input_size=codec['input_size']),
+    dict(type='pose_plugins.PackTopdownInputs'),  # + transformed keypoints; no targets (see data_preprocessor)
 ]
 val_pipeline = [
     dict(type='LoadImage'),

@@ -15,14 +15,18 @@ param_scheduler = [
 # lr 5e-4 is for 8 GPUs x 64 images = 512; `tools/train.py --auto-scale-lr` rescales it for other batch sizes
 auto_scale_lr = dict(base_batch_size=512)
 
-# One codec shared by GenerateTarget (encode) and the head (decode).
+# One codec shared by the data preprocessor (encode) and the head (decode).
 # input 192x256 (w x h) -> 48x64 heatmaps (stride 4); sigma 2 heatmap pixels
 codec = dict(type='pose_plugins.MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
 
 model = dict(
     type='TopdownPoseEstimator',
+    # the fast data path (issue 9): the training batch's targets rendered on the model's device from the codec;
+    # mmpose's path: type='PoseDataPreprocessor' without `encoder`, and the train_pipeline's last step replaced by
+    # GenerateTarget(encoder=codec) + PackPoseInputs
     data_preprocessor=dict(
-        type='PoseDataPreprocessor',
+        type='pose_plugins.TopdownTargetDataPreprocessor',
+        encoder=codec,
         mean=[123.675, 116.28, 103.53],  # ImageNet RGB mean/std in 0-255
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
@@ -46,10 +50,9 @@ train_pipeline = [
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform'),  # scale 0.75-1.25 (x0.35), rotation +-40 deg (p 0.6)
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
+    dict(type='pose_plugins.RandomBBoxTransform'),  # scale 0.75-1.25 (x0.35), rotation +-40 deg (p 0.6)
+    dict(type='pose_plugins.TopdownAffine', input_size=codec['input_size']),
+    dict(type='pose_plugins.PackTopdownInputs'),  # + transformed keypoints; no targets (see data_preprocessor)
 ]
 val_pipeline = [
     dict(type='LoadImage'),

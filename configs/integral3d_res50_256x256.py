@@ -28,8 +28,12 @@ codec = dict(type='pose_plugins.IntegralRegressionLabel', input_size=(256, 256),
 
 model = dict(
     type='TopdownPoseEstimator',
+    # the fast data path (issue 9): the training batch's targets rendered on the model's device from the codec;
+    # mmpose's path: type='PoseDataPreprocessor' without `encoder`, and the train_pipeline's last step replaced by
+    # GenerateTarget(encoder=codec) + PackPoseInputs
     data_preprocessor=dict(
-        type='PoseDataPreprocessor',
+        type='pose_plugins.TopdownTargetDataPreprocessor',
+        encoder=codec,
         mean=[123.675, 116.28, 103.53],  # ImageNet RGB mean/std in 0-255
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
@@ -64,10 +68,9 @@ train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),  # mirrors u and swaps left/right rows, depth included
-    dict(type='RandomBBoxTransform'),  # scale and in-plane rotation: root-relative depth is unchanged
-    dict(type='TopdownAffine', input_size=codec['input_size']),  # moves (u, v) only
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
+    dict(type='pose_plugins.RandomBBoxTransform'),  # scale and in-plane rotation: root-relative depth is unchanged
+    dict(type='pose_plugins.TopdownAffine', input_size=codec['input_size']),  # moves (u, v) only
+    dict(type='pose_plugins.PackTopdownInputs'),  # + transformed keypoints; no targets (see data_preprocessor)
 ]
 val_pipeline = [
     dict(type='LoadImage'),

@@ -19,15 +19,19 @@ param_scheduler = [
 # lr 5e-4 is for 8 GPUs x 64 images = 512; `tools/train.py --auto-scale-lr` rescales it for other batch sizes
 auto_scale_lr = dict(base_batch_size=512)
 
-# One codec shared by GenerateTarget (encode) and the head (decode): labels = input pixels / 256, and the
+# One codec shared by the data preprocessor (encode) and the head (decode): labels = input pixels / 256, and the
 # auxiliary targets are 64x64 Gaussians (sigma 2 heatmap pixels) divided by their sums.
 codec = dict(type='pose_plugins.IntegralRegressionLabel', input_size=(256, 256), heatmap_size=(64, 64),
              sigma=2.0, normalize=True)
 
 model = dict(
     type='TopdownPoseEstimator',
+    # the fast data path (issue 9): the training batch's targets rendered on the model's device from the codec;
+    # mmpose's path: type='PoseDataPreprocessor' without `encoder`, and the train_pipeline's last step replaced by
+    # GenerateTarget(encoder=codec) + PackPoseInputs
     data_preprocessor=dict(
-        type='PoseDataPreprocessor',
+        type='pose_plugins.TopdownTargetDataPreprocessor',
+        encoder=codec,
         mean=[123.675, 116.28, 103.53],  # ImageNet RGB mean/std in 0-255
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
@@ -53,10 +57,9 @@ train_pipeline = [
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
+    dict(type='pose_plugins.RandomBBoxTransform'),
+    dict(type='pose_plugins.TopdownAffine', input_size=codec['input_size']),
+    dict(type='pose_plugins.PackTopdownInputs'),  # + transformed keypoints; no targets (see data_preprocessor)
 ]
 val_pipeline = [
     dict(type='LoadImage'),

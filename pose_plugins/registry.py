@@ -11,8 +11,9 @@ from mmpose.registry import HOOKS as MMPOSE_HOOKS
 from mmpose.registry import KEYPOINT_CODECS as MMPOSE_KEYPOINT_CODECS
 from mmpose.registry import METRICS as MMPOSE_METRICS
 from mmpose.registry import MODELS as MMPOSE_MODELS
+from mmpose.registry import TRANSFORMS as MMPOSE_TRANSFORMS
 
-__all__ = ['MODELS', 'KEYPOINT_CODECS', 'DATASETS', 'METRICS', 'HOOKS']
+__all__ = ['MODELS', 'KEYPOINT_CODECS', 'DATASETS', 'METRICS', 'HOOKS', 'TRANSFORMS']
 
 MODELS = Registry(
     'model', parent=MMPOSE_MODELS, scope='pose_plugins', locations=['pose_plugins.models'])
@@ -25,3 +26,5 @@ METRICS = Registry(
     'metric', parent=MMPOSE_METRICS, scope='pose_plugins', locations=['pose_plugins.evaluation'])
 HOOKS = Registry(
     'hook', parent=MMPOSE_HOOKS, scope='pose_plugins', locations=['pose_plugins.engine'])
+TRANSFORMS = Registry(
+    'transform', parent=MMPOSE_TRANSFORMS, scope='pose_plugins', locations=['pose_plugins.datasets.transforms'])

@@ -15,15 +15,20 @@ default_hooks = dict(logger=dict(interval=20), checkpoint=dict(max_keep_ckpts=1)
 custom_hooks = []  # SyncBuffersHook is for multi-GPU runs
 randomness = dict(seed=0)
 
-# One codec shared by GenerateTarget (encode) and the heads (decode); CPN's demo replaces it.
+# One codec shared by the data preprocessor (encode) and the heads (decode); CPN's demo replaces it.
 # input 96x128 (w x h) -> 24x32 heatmaps (stride 4); sigma scaled with the heatmap (2 at 48x64 in the HRNet and
 # SimpleBaseline configs, 2 at 64x64 in the Hourglass ones)
 codec = dict(type='pose_plugins.MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5)
 
 model = dict(
     type='TopdownPoseEstimator',
+    # the fast data path (issue 9): the workers pack the transformed keypoints (PackTopdownInputs) and the
+    # training batch's targets are rendered here, on the model's device, from the codec. mmpose's path:
+    # type='PoseDataPreprocessor' without `encoder`, and GenerateTarget(encoder=codec) + PackPoseInputs as the
+    # train_pipeline's last steps (a config that replaces `codec` must replace `encoder` here too)
     data_preprocessor=dict(
-        type='PoseDataPreprocessor',
+        type='pose_plugins.TopdownTargetDataPreprocessor',
+        encoder=codec,
         mean=[123.675, 116.28, 103.53],  # ImageNet RGB mean/std in 0-255
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
@@ -34,10 +39,9 @@ train_pipeline = [
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform'),  # scale 0.75-1.25 (x0.35), rotation +-40 deg (p 0.6)
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
+    dict(type='pose_plugins.RandomBBoxTransform'),  # scale 0.75-1.25 (x0.35), rotation +-40 deg (p 0.6)
+    dict(type='pose_plugins.TopdownAffine', input_size=codec['input_size']),
+    dict(type='pose_plugins.PackTopdownInputs'),  # + transformed keypoints; no targets (see data_preprocessor)
 ]
 val_pipeline = [
     dict(type='LoadImage'),

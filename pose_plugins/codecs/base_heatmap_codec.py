@@ -7,7 +7,10 @@ heatmap_size=...)`` and defines
   pixels (the base's ``encode`` has checked them and divided them by the stride), and
 - ``decode_heatmaps(heatmaps)``: heatmaps ``(B, K, H, W)`` -> keypoints in input pixels ``(B, K, 2)`` and scores
   ``(B, K)``, with tensor ops on the heatmaps' device (no Python loop over samples or keypoints; the building
-  blocks are in :mod:`pose_plugins.codecs.utils.heatmap_decode`).
+  blocks are in :mod:`pose_plugins.codecs.utils.heatmap_decode`), and, for the fast training data path,
+- ``encode_heatmaps_tensor(keypoints, keypoints_visible)``: the targets of a whole batch from keypoints in
+  heatmap pixels ``(B, N, K, 2)``, with tensor ops on their device (building blocks in
+  :mod:`pose_plugins.codecs.utils.batch_encode`); :meth:`~BaseHeatmapCodec.batch_encode` checks and scales.
 
 The base turns ``decode_heatmaps`` into mmpose's two entry points: :meth:`~BaseHeatmapCodec.decode` (one sample,
 numpy) and :meth:`~BaseHeatmapCodec.batch_decode` (a batch, returning what mmpose's ``BaseHead.decode``
@@ -17,14 +20,17 @@ decode a whole batch in one call.
 import math
 from abc import abstractmethod
 from numbers import Integral, Real
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmpose.codecs.base import BaseKeypointCodec
 from torch import Tensor
 
-__all__ = ['BaseHeatmapCodec', 'check_size', 'check_odd_kernel_size', 'check_positive_real', 'check_keypoints']
+__all__ = [
+    'BaseHeatmapCodec', 'check_size', 'check_odd_kernel_size', 'check_positive_real', 'check_keypoints',
+    'check_batch_keypoints'
+]
 
 
 def _is_int(value: Any) -> bool:
@@ -85,6 +91,30 @@ def check_keypoints(owner: str, keypoints: Any, keypoints_visible: Any, coordina
     return keypoints, keypoints_visible
 
 
+def check_batch_keypoints(owner: str, keypoints: Any, keypoints_visible: Any,
+                          coordinate_dims: Tuple[int, ...] = (2, )) -> Tuple[Tensor, Tensor]:
+    """Checked ``batch_encode`` inputs: floating-point keypoints (B, N, K, D) with D in ``coordinate_dims`` and
+    visibilities (B, N, K) on the same device (all ones when ``None``). Shapes only: values are not read (that
+    would synchronise an accelerator); non-finite coordinates count as outside the map, as in ``encode``.
+
+    Returns:
+        Tuple[Tensor, Tensor]: ``keypoints`` (B, N, K, D) and ``keypoints_visible`` (B, N, K).
+    """
+    if not isinstance(keypoints, Tensor) or keypoints.ndim != 4 or keypoints.shape[-1] not in coordinate_dims \
+            or not keypoints.is_floating_point():
+        shapes = ' or '.join(f'(B, N, K, {d})' for d in coordinate_dims)
+        raise ValueError(f'{owner}: keypoints must be a floating-point tensor of shape {shapes}, got '
+                         f'{getattr(keypoints, "shape", type(keypoints).__name__)} '
+                         f'{getattr(keypoints, "dtype", "")}'.rstrip())
+    if keypoints_visible is None:
+        keypoints_visible = keypoints.new_ones(keypoints.shape[:3])
+    if not isinstance(keypoints_visible, Tensor) or keypoints_visible.shape != keypoints.shape[:3]:
+        raise ValueError(f'{owner}: keypoints_visible must be a tensor of shape (B, N, K) = '
+                         f'{tuple(keypoints.shape[:3])} to match keypoints, got '
+                         f'{getattr(keypoints_visible, "shape", type(keypoints_visible).__name__)}')
+    return keypoints, keypoints_visible.to(keypoints.device)
+
+
 class BaseHeatmapCodec(BaseKeypointCodec):
     """Base of the heatmap codecs: validated sizes, the stride, keypoint checks, and decoding of one sample or
     of a batch through one loop-free :meth:`decode_heatmaps`.
@@ -136,6 +166,30 @@ class BaseHeatmapCodec(BaseKeypointCodec):
     def encode_heatmaps(self, keypoints: np.ndarray, keypoints_visible: np.ndarray) -> dict:
         """The targets of one sample from checked keypoints in heatmap pixels, (N, K, 2), and visibilities
         (N, K)."""
+
+    def batch_encode(self, keypoints: Tensor, keypoints_visible: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """The targets of a whole batch, rendered with tensor ops on the keypoints' device (the fast training
+        path: :class:`~pose_plugins.models.data_preprocessors.TopdownTargetDataPreprocessor` calls it on the
+        model's device). The same targets as :meth:`encode` of each sample (see the codec and
+        :mod:`pose_plugins.codecs.utils.batch_encode` for the float32 rounding where they are not bit-identical).
+
+        Args:
+            keypoints (Tensor): Keypoints in input-image pixels, (B, N, K, 2).
+            keypoints_visible (Tensor, optional): Visibilities, (B, N, K); ``None`` means all visible.
+
+        Returns:
+            dict: What :meth:`encode_heatmaps_tensor` returns: :meth:`encode`'s fields as tensors with a leading
+            batch axis, e.g. ``heatmaps`` (B, K, H, W) and ``keypoint_weights`` (B, N, K).
+        """
+        keypoints, keypoints_visible = check_batch_keypoints(f'{type(self).__name__}.batch_encode', keypoints,
+                                                             keypoints_visible)
+        return self.encode_heatmaps_tensor(keypoints / self._stride(keypoints), keypoints_visible)
+
+    def encode_heatmaps_tensor(self, keypoints: Tensor, keypoints_visible: Tensor) -> Dict[str, Tensor]:
+        """The targets of a batch from keypoints in heatmap pixels, (B, N, K, 2), and visibilities (B, N, K),
+        with tensor ops on their device; a codec without it has no :meth:`batch_encode`."""
+        raise NotImplementedError(f'{type(self).__name__} has no batched encode (define encode_heatmaps_tensor); '
+                                  f'use GenerateTarget in the data pipeline')
 
     @abstractmethod
     def decode_heatmaps(self, heatmaps: Tensor) -> Tuple[Tensor, Tensor]:

@@ -8,7 +8,7 @@ kernels 15, 11, 9, 7 (coarsest level first) and RefineNet with the sharpest one 
 """
 import math
 from numbers import Integral
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -16,6 +16,7 @@ from torch import Tensor
 
 from pose_plugins.registry import KEYPOINT_CODECS
 from .base_heatmap_codec import BaseHeatmapCodec, check_odd_kernel_size
+from .utils.batch_encode import blurred_one_hot_heatmaps_tensor
 from .utils.gaussian import _initial_weights_and_mask
 from .utils.heatmap_decode import blur_heatmaps, dark_blur_kernel, flat_argmax, flat_index_to_xy
 
@@ -203,6 +204,9 @@ class CPNBlurHeatmap(BaseHeatmapCodec):
           ``kernel_sizes[l]``
         - keypoint_weights: float32 (N, K), or a list of L equal ones (multi-level)
 
+    Batch-encoded (:meth:`batch_encode`, tensors on the keypoints' device, bit for bit :meth:`encode`'s):
+    heatmaps float32 (B, K, H, W), or (B, L, K, H, W) multi-level; keypoint_weights (B, N, K), or (B, L, N, K).
+
     Args:
         input_size (Tuple[int, int]): Input image size [w, h].
         heatmap_size (Tuple[int, int]): Heatmap size [W, H].
@@ -227,6 +231,12 @@ class CPNBlurHeatmap(BaseHeatmapCodec):
         else:
             self.kernel_sizes = (check_odd_kernel_size('kernel_sizes', kernel_sizes), )
         self.blur_kernel_size = check_odd_kernel_size('blur_kernel_size', blur_kernel_size)
+        W, H = self.heatmap_size
+        kernels = [dark_blur_kernel(k) for k in self.kernel_sizes]
+        # (L, n, n): row m = the level's 1-D blur of a one-hot vector at m (what batch_encode reads)
+        self._profiles = {name: torch.from_numpy(np.stack([blurred_one_hot_profiles(np.arange(n), n, kernel)
+                                                            for kernel in kernels]))
+                          for name, n in (('rows', H), ('cols', W))}
 
     @property
     def num_levels(self) -> int:
@@ -242,6 +252,20 @@ class CPNBlurHeatmap(BaseHeatmapCodec):
         if not self.multilevel:
             return dict(heatmaps=heatmaps[0], keypoint_weights=keypoint_weights)
         return dict(heatmaps=list(heatmaps), keypoint_weights=[keypoint_weights.copy() for _ in heatmaps])
+
+    def encode_heatmaps_tensor(self, keypoints: Tensor, keypoints_visible: Tensor) -> Dict[str, Tensor]:
+        """:meth:`encode_heatmaps` of a batch of keypoints in heatmap pixels (B, N, K, 2), on their device, bit
+        for bit: ``heatmaps`` float32 (B, K, H, W), or (B, L, K, H, W) multi-level, and ``keypoint_weights``
+        float32 (B, N, K), or (B, L, N, K) multi-level (the L levels' equal weights, as ``PackPoseInputs``
+        stacks the per-sample lists)."""
+        device = keypoints.device
+        heatmaps, keypoint_weights = blurred_one_hot_heatmaps_tensor(
+            heatmap_size=self.heatmap_size, keypoints=keypoints, keypoints_visible=keypoints_visible,
+            row_profiles=self._profiles['rows'].to(device), col_profiles=self._profiles['cols'].to(device))
+        if not self.multilevel:
+            return dict(heatmaps=heatmaps[:, 0], keypoint_weights=keypoint_weights)
+        return dict(heatmaps=heatmaps,
+                    keypoint_weights=keypoint_weights[:, None].expand(-1, self.num_levels, -1, -1).contiguous())
 
     def decode_heatmaps(self, heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
         """tf-cpn's decoding (:func:`decode_second_maximum`), pixel centres mapped to input pixels; loop-free.

@@ -1,13 +1,14 @@
 """Normalised coordinate labels (2D or root-relative 3D) for integral (soft-argmax) regression."""
 from numbers import Real
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
+import torch
 from mmpose.codecs.base import BaseKeypointCodec
 from torch import Tensor
 
 from pose_plugins.registry import KEYPOINT_CODECS
-from .base_heatmap_codec import check_keypoints, check_size
+from .base_heatmap_codec import check_batch_keypoints, check_keypoints, check_size
 from .msra_heatmap import MSRAHeatmap
 
 __all__ = ['IntegralRegressionLabel']
@@ -54,6 +55,9 @@ class IntegralRegressionLabel(BaseKeypointCodec):
         - keypoint_depth_weights (np.ndarray): float32, (N, K); 3D only
         - heatmaps (np.ndarray): float32, (K, H, W), each summing to 1 (0 where nothing is drawn); only with
           ``with_heatmaps=True``
+
+    Batch-encoded (:meth:`batch_encode`, tensors on the keypoints' device): the same fields with a batch axis:
+    keypoint_labels (B, N, K, D), keypoint_weights and keypoint_depth_weights (B, N, K), heatmaps (B, K, H, W).
 
     Args:
         input_size (Tuple[int, int]): Input image size [w, h].
@@ -119,32 +123,67 @@ class IntegralRegressionLabel(BaseKeypointCodec):
         keypoints, keypoints_visible = check_keypoints(
             'IntegralRegressionLabel.encode', keypoints, keypoints_visible, (2, 3) if self.is_3d else (2, ),
             '' if self.is_3d else ' (set bbox_3d_shape for 3D keypoints)')
+        if not np.issubdtype(keypoints.dtype, np.floating):
+            keypoints = keypoints.astype(np.float64)
+        encoded = {key: value.numpy() for key, value in self._encode_labels(
+            torch.from_numpy(np.ascontiguousarray(keypoints)),
+            torch.from_numpy(np.ascontiguousarray(keypoints_visible))).items()}
+        if self.with_heatmaps:
+            heatmaps = self.heatmap_codec.encode(
+                np.ascontiguousarray(keypoints[..., :2]), keypoints_visible)['heatmaps']
+            encoded['heatmaps'] = self._normalise(heatmaps).astype(np.float32)
+        return encoded
+
+    def batch_encode(self, keypoints: Tensor, keypoints_visible: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """:meth:`encode` of a whole batch with tensor ops on the keypoints' device (the fast training path).
+
+        The labels and weights are :meth:`encode`'s bit for bit; the heatmaps are
+        :meth:`MSRAHeatmap.batch_encode <pose_plugins.codecs.BaseHeatmapCodec.batch_encode>`'s (within 1e-6 of the
+        per-sample ones) divided by their sums, which torch adds in another order than numpy (a few float32 ulp).
+
+        Args:
+            keypoints (Tensor): (B, N, K, 2), or (B, N, K, 3) with root-relative depth in mm (3D).
+            keypoints_visible (Tensor, optional): (B, N, K); ``None`` means all visible.
+
+        Returns:
+            dict: ``keypoint_labels`` (B, N, K, D), ``keypoint_weights`` (B, N, K), 3D: ``keypoint_depth_weights``
+            (B, N, K), and with heatmaps ``heatmaps`` (B, K, H, W); float32.
+        """
+        keypoints, keypoints_visible = check_batch_keypoints(
+            'IntegralRegressionLabel.batch_encode', keypoints, keypoints_visible, (2, 3) if self.is_3d else (2, ))
+        encoded = self._encode_labels(keypoints, keypoints_visible)
+        if self.with_heatmaps:
+            encoded['heatmaps'] = self._normalise(
+                self.heatmap_codec.batch_encode(keypoints[..., :2], keypoints_visible)['heatmaps'])
+        return encoded
+
+    def _encode_labels(self, keypoints: Tensor, keypoints_visible: Tensor) -> Dict[str, Tensor]:
+        """Labels and weights (the class docstring's rules) of floating-point keypoints (..., K, D) in input
+        pixels (and mm) and visibilities (..., K): ``keypoint_labels`` (..., K, D), ``keypoint_weights`` (..., K)
+        and, 3D, ``keypoint_depth_weights`` (..., K), float32; shared by :meth:`encode` and :meth:`batch_encode`.
+        """
         xy = keypoints[..., :2]
         w, h = self.input_size
-        with np.errstate(invalid='ignore'):  # NaN coordinates of unlabelled keypoints compare False
-            inside = ((xy >= 0) & (xy <= [w - 1, h - 1])).all(axis=-1)
-        weights = np.where(inside & (keypoints_visible > 0.5), 1., 0.).astype(np.float32)
-        labels = (xy / np.array([w, h])).astype(np.float32)
+        inside = ((xy >= 0) & (xy <= xy.new_tensor([w - 1, h - 1]))).all(dim=-1)  # NaN compares False
+        weights = (inside & (keypoints_visible > 0.5)).float()
+        labels = (xy.double() / xy.new_tensor([w, h], dtype=torch.float64)).float()
         encoded = dict(keypoint_labels=labels, keypoint_weights=weights)
-
         if self.is_3d:
             if keypoints.shape[-1] == 3:
                 z_norm = keypoints[..., 2] / self.bbox_3d_shape + 0.5
             else:
-                z_norm = np.full(keypoints.shape[:2], np.nan)
-            with np.errstate(invalid='ignore'):
-                known = np.isfinite(z_norm) & (z_norm >= 0) & (z_norm < 1)
-            encoded['keypoint_labels'] = np.concatenate(
-                [labels, np.where(known, z_norm, 0.5)[..., None].astype(np.float32)], axis=-1)
-            encoded['keypoint_depth_weights'] = (weights * known).astype(np.float32)
-
-        if self.with_heatmaps:
-            heatmaps = self.heatmap_codec.encode(
-                np.ascontiguousarray(xy), keypoints_visible)['heatmaps']
-            if self.normalize:
-                heatmaps = heatmaps / (heatmaps.sum(axis=(-1, -2), keepdims=True) + 1e-24)
-            encoded['heatmaps'] = heatmaps.astype(np.float32)
+                z_norm = torch.full_like(xy[..., 0], torch.nan)
+            known = torch.isfinite(z_norm) & (z_norm >= 0) & (z_norm < 1)
+            encoded['keypoint_labels'] = torch.cat(
+                [labels, torch.where(known, z_norm, 0.5)[..., None].float()], dim=-1)
+            encoded['keypoint_depth_weights'] = (weights * known).float()
         return encoded
+
+    def _normalise(self, heatmaps: np.ndarray) -> np.ndarray:
+        """Each map divided by its sum when ``normalize`` (0 maps stay 0); numpy (K, H, W) or torch (B, K, H, W)."""
+        if not self.normalize:
+            return heatmaps
+        return heatmaps / (heatmaps.sum(axis=(-1, -2), keepdims=True) + 1e-24)
 
     @property
     def support_batch_decoding(self) -> bool:

@@ -1,11 +1,12 @@
 """The "MSRA" Gaussian heatmap codec of SimpleBaseline and HRNet, with the optional DARK variant."""
-from typing import Tuple
+from typing import Dict, Tuple
 
 import numpy as np
 from torch import Tensor
 
 from pose_plugins.registry import KEYPOINT_CODECS
 from .base_heatmap_codec import BaseHeatmapCodec, check_odd_kernel_size, check_positive_real
+from .utils.batch_encode import gaussian_heatmaps_tensor
 from .utils.gaussian import generate_gaussian_heatmaps, generate_unbiased_gaussian_heatmaps
 from .utils.heatmap_decode import decode_heatmaps
 
@@ -57,6 +58,9 @@ class MSRAHeatmap(BaseHeatmapCodec):
         - heatmaps (np.ndarray): float32, (K, H, W)
         - keypoint_weights (np.ndarray): float32, (N, K)
 
+    Batch-encoded (:meth:`batch_encode`, tensors on the keypoints' device): heatmaps (B, K, H, W) and
+    keypoint_weights (B, N, K), float32; equal to :meth:`encode` of each sample to float32 rounding (< 1e-6).
+
     Args:
         input_size (Tuple[int, int]): Input image size [w, h].
         heatmap_size (Tuple[int, int]): Heatmap size [W, H].
@@ -86,6 +90,15 @@ class MSRAHeatmap(BaseHeatmapCodec):
         heatmaps, keypoint_weights = generate(
             heatmap_size=self.heatmap_size, keypoints=keypoints, keypoints_visible=keypoints_visible,
             sigma=self.sigma)
+        return dict(heatmaps=heatmaps, keypoint_weights=keypoint_weights)
+
+    def encode_heatmaps_tensor(self, keypoints: Tensor, keypoints_visible: Tensor) -> Dict[str, Tensor]:
+        """``heatmaps`` (B, K, H, W) and ``keypoint_weights`` (B, N, K), float32, of a batch of keypoints in
+        heatmap pixels (B, N, K, 2), on their device: :meth:`encode_heatmaps` of each sample to float32 rounding
+        (< 1e-6, :mod:`pose_plugins.codecs.utils.batch_encode`)."""
+        heatmaps, keypoint_weights = gaussian_heatmaps_tensor(
+            heatmap_size=self.heatmap_size, keypoints=keypoints, keypoints_visible=keypoints_visible,
+            sigma=self.sigma, unbiased=self.unbiased)
         return dict(heatmaps=heatmaps, keypoint_weights=keypoint_weights)
 
     def decode_heatmaps(self, heatmaps: Tensor) -> Tuple[Tensor, Tensor]:

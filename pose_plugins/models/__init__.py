@@ -1,5 +1,6 @@
 """Models registered in :data:`pose_plugins.registry.MODELS` (scope ``pose_plugins``)."""
 from . import backbones, body_models, heads, layers, losses
+from .data_preprocessors import TopdownTargetDataPreprocessor  # noqa: F401
 from .backbones import *  # noqa: F401,F403
 from .body_models import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

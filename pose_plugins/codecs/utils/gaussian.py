@@ -14,21 +14,24 @@ Both give the same numbers as mmpose 1.3.2's ``generate_gaussian_heatmaps`` /
 ``generate_unbiased_gaussian_heatmaps`` (same rounding, same window bounds, same float32 arithmetic, instances
 combined by an element-wise maximum), but without Python loops over instances or keypoints.
 """
-from typing import Tuple
+from typing import Tuple, Union
 
 import numpy as np
+from torch import Tensor
 
 __all__ = ['generate_gaussian_heatmaps', 'generate_unbiased_gaussian_heatmaps']
 
+Array = Union[np.ndarray, Tensor]
 
-def _initial_weights_and_mask(keypoints_visible: np.ndarray,
-                              outside: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Keypoint weights (the visibility, zeroed where a labelled keypoint's window misses the map) and the
-    mask of keypoints to draw, both (N, K)."""
+
+def _initial_weights_and_mask(keypoints_visible: Array, outside: Array) -> Tuple[Array, Array]:
+    """Keypoint weights (the visibility, zeroed where a labelled keypoint's window misses the map; float32) and
+    the mask of keypoints to draw, both (..., K) as the inputs (numpy arrays or tensors: the per-sample encode and
+    the batched one of :mod:`pose_plugins.codecs.utils.batch_encode` share it)."""
     labelled = keypoints_visible >= 0.5
     draw = labelled & ~outside
-    weights = np.where(labelled & outside, 0, keypoints_visible).astype(np.float32)
-    return weights, draw
+    weights = keypoints_visible * ~(labelled & outside)  # visibilities are finite (checked): x * 1 = x, x * 0 = 0
+    return (weights.float() if isinstance(weights, Tensor) else weights.astype(np.float32)), draw
 
 
 def generate_gaussian_heatmaps(*, heatmap_size: Tuple[int, int], keypoints: np.ndarray,

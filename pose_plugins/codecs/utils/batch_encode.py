@@ -1,0 +1,142 @@
+"""Heatmap targets of a whole batch at once, with tensor ops on the keypoints' device (no Python loop over
+samples, instances or keypoints): what :meth:`~pose_plugins.codecs.BaseHeatmapCodec.batch_encode` runs, so that a
+data preprocessor can render a training batch's targets on the model's device instead of the data workers.
+
+Both renderers use that a 2-D target of one keypoint is separable, ``map[y, x] = rows[y] * cols[x]``: a batch
+costs two small 1-D profiles per keypoint and one outer product, instead of a window written cell by cell.
+
+- :func:`gaussian_heatmaps_tensor`: :func:`~pose_plugins.codecs.utils.gaussian.generate_gaussian_heatmaps`
+  (MSRA; same centre rounding, window bounds and weights) and its DARK variant
+  :func:`~pose_plugins.codecs.utils.gaussian.generate_unbiased_gaussian_heatmaps`. They evaluate
+  ``exp(-(dx^2 + dy^2) / (2 sigma^2))``; here it is ``exp(-dx^2 / (2 sigma^2)) * exp(-dy^2 / (2 sigma^2))``, equal
+  up to float32 rounding: each ``exp`` is within 1 ulp, the product adds half an ulp and the per-sample path's
+  float32 sum ``dx^2 + dy^2`` a relative error of ``2^-24`` in an exponent of at most 9 inside the 3-sigma window
+  (at most ``(W^2 + H^2) / (2 sigma^2)`` over a DARK map, where the value has underflowed far below any
+  tolerance), so the two differ by at most ``~12 * 2^-24 < 1e-6`` times the value, i.e. ``< 1e-6`` absolutely
+  for values <= 1.
+- :func:`blurred_one_hot_heatmaps_tensor`: CPN's blurred one-hot targets
+  (:func:`~pose_plugins.codecs.blur_heatmap.generate_blurred_one_hot_heatmaps`). The 1-D profiles are read from
+  tables of :func:`~pose_plugins.codecs.blur_heatmap.blurred_one_hot_profiles` (row ``m``: the profile of a 1 at
+  ``m``), the outer product is the same float32 product, and the per-map maximum ``max_ij fl(r_i c_j)`` equals
+  ``fl(max r * max c)`` because rounding is monotone; so the result is the per-sample encode's, bit for bit.
+
+Note:
+    - B: batch size
+    - N: instances per sample (1 in top-down)
+    - K: keypoints
+    - L: levels (kernel sizes) of the CPN targets
+    - [W, H]: heatmap size
+"""
+from typing import Tuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .gaussian import _initial_weights_and_mask
+
+__all__ = ['gaussian_heatmaps_tensor', 'blurred_one_hot_heatmaps_tensor']
+
+
+def _max_over_instances(maps: Tensor) -> Tensor:
+    """(B, N, ...) maps >= 0 combined over the instances by an element-wise maximum with 0 as initial value (the
+    per-sample encoders' ``max(axis=0, initial=0.0)``): (B, ...)."""
+    if maps.shape[1] == 0:
+        return maps.new_zeros(maps.shape[:1] + maps.shape[2:])
+    return maps[:, 0] if maps.shape[1] == 1 else maps.amax(dim=1)
+
+
+def _outer(rows: Tensor, cols: Tensor) -> Tensor:
+    """``rows[..., y] * cols[..., x]`` of (B, N, ..., H) rows and (B, N, ..., W) columns, combined over the
+    instances (:func:`_max_over_instances`): (B, ..., H, W); for N = 1 in one pass over the output."""
+    if rows.shape[1] == 1:
+        return rows[:, 0, ..., :, None] * cols[:, 0, ..., None, :]
+    return _max_over_instances(rows[..., :, None] * cols[..., None, :])
+
+
+def gaussian_heatmaps_tensor(*, heatmap_size: Tuple[int, int], keypoints: Tensor, keypoints_visible: Tensor,
+                             sigma: float, unbiased: bool = False) -> Tuple[Tensor, Tensor]:
+    """MSRA (or, with ``unbiased``, DARK) Gaussian heatmaps of a batch, separably (see the module docstring).
+
+    MSRA: a labelled keypoint (visibility >= 0.5) draws over the window ``[int(mu - 3 sigma), int(mu + 3 sigma +
+    1))`` (``mu = int(keypoint + 0.5)``, ``int`` truncating toward zero), window cell ``i`` on pixel
+    ``int(mu - 3 sigma) + i``, centre cell ``floor((2 * 3 sigma + 1) / 2)``; DARK: over the whole map around the
+    sub-pixel keypoint. Weights and the outside rule are those of the per-sample functions.
+
+    Args:
+        heatmap_size (Tuple[int, int]): [W, H].
+        keypoints (Tensor): Floating-point keypoints in heatmap pixels, (B, N, K, 2).
+        keypoints_visible (Tensor): Visibilities, (B, N, K).
+        sigma (float): Gaussian standard deviation in heatmap pixels.
+        unbiased (bool): DARK targets. Defaults to False.
+
+    Returns:
+        Tuple[Tensor, Tensor]:
+        - heatmaps (Tensor): float32, (B, K, H, W).
+        - keypoint_weights (Tensor): float32, (B, N, K).
+    """
+    W, H = heatmap_size
+    radius = 3 * sigma
+    device = keypoints.device
+    finite = torch.isfinite(keypoints).all(dim=-1)  # (B, N, K)
+    if unbiased:
+        centre = keypoints
+        start, stop = keypoints - radius, keypoints + radius + 1
+    else:
+        mu = (torch.where(finite[..., None], keypoints, 0) + 0.5).long()  # truncation toward zero, as astype(int64)
+        start = (mu.double() - radius).long()  # (B, N, K, 2): left, top
+        stop = (mu.double() + radius + 1).long()  # right, bottom (exclusive)
+    outside = (start[..., 0] >= W) | (start[..., 1] >= H) | (stop[..., 0] < 0) | (stop[..., 1] < 0) | ~finite
+    keypoint_weights, draw = _initial_weights_and_mask(keypoints_visible, outside)
+
+    def profile(axis: int, length: int) -> Tensor:
+        """(B, N, K, length): the Gaussian's 1-D factor along x (axis 0) or y (axis 1), 0 off the window."""
+        pixels = torch.arange(length, device=device)
+        if unbiased:  # in the keypoints' precision, as the per-sample path
+            grid = pixels.to(keypoints.dtype)
+            return torch.exp(-(grid - centre[..., axis:axis + 1])**2 / (2 * sigma**2))
+        # the window's own float32 offsets, as the per-sample path: cell i at offset i - centre cell
+        offsets = np.arange(0, 2 * radius + 1, 1, dtype=np.float32)
+        table = torch.from_numpy(np.exp(-(offsets - (2 * radius + 1) // 2)**2 / (2 * sigma**2))).to(device)
+        cell = pixels - start[..., axis:axis + 1]  # (B, N, K, length)
+        inside = (cell >= 0) & (cell < len(offsets)) & (pixels < stop[..., axis:axis + 1])
+        return table[cell.clamp(0, len(offsets) - 1)] * inside
+
+    cols = profile(0, W) * draw[..., None]  # (B, N, K, W); keypoints not drawn: all zero
+    rows = profile(1, H)  # (B, N, K, H)
+    return _outer(rows.float(), cols.float()), keypoint_weights  # (B, K, H, W)
+
+
+def blurred_one_hot_heatmaps_tensor(*, heatmap_size: Tuple[int, int], keypoints: Tensor, keypoints_visible: Tensor,
+                                    row_profiles: Tensor, col_profiles: Tensor) -> Tuple[Tensor, Tensor]:
+    """CPN's blurred one-hot targets of a batch, every level at once, bit for bit the per-sample encode's.
+
+    A labelled keypoint lights pixel ``(floor(x), floor(y))``; one outside the map (or non-finite) is not drawn
+    and gets weight 0. Its level-``l`` map is ``rows[y] * cols[x]`` divided by its maximum.
+
+    Args:
+        heatmap_size (Tuple[int, int]): [W, H].
+        keypoints (Tensor): Floating-point keypoints in heatmap pixels, (B, N, K, 2).
+        keypoints_visible (Tensor): Visibilities, (B, N, K).
+        row_profiles (Tensor): float32 (L, H, H): ``[l, m]`` the level-``l`` blur of a 1 at row ``m``.
+        col_profiles (Tensor): float32 (L, W, W): the same along x.
+
+    Returns:
+        Tuple[Tensor, Tensor]:
+        - heatmaps (Tensor): float32, (B, L, K, H, W), each drawn map peaking at 1.
+        - keypoint_weights (Tensor): float32, (B, N, K).
+    """
+    W, H = heatmap_size
+    finite = torch.isfinite(keypoints).all(dim=-1)  # (B, N, K)
+    pixel = torch.floor(torch.where(finite[..., None], keypoints, -1)).long()  # (B, N, K, 2)
+    outside = (pixel[..., 0] < 0) | (pixel[..., 0] >= W) | (pixel[..., 1] < 0) | (pixel[..., 1] >= H) | ~finite
+    keypoint_weights, draw = _initial_weights_and_mask(keypoints_visible, outside)
+    # (B, N, L, K, H) and (B, N, L, K, W); keypoints not drawn: all-zero rows
+    rows = (row_profiles[:, pixel[..., 1].clamp(0, H - 1)] * draw[..., None]).permute(1, 2, 0, 3, 4)
+    cols = col_profiles[:, pixel[..., 0].clamp(0, W - 1)].permute(1, 2, 0, 3, 4)
+    peak = rows.amax(dim=-1) * cols.amax(dim=-1)  # (B, N, L, K): the maximum of the outer product, exactly
+    divisor = torch.where(draw[:, :, None], peak, 1)  # (B, N, L, K)
+    if rows.shape[1] == 1:  # divide each map by its peak (as the per-sample encode); one instance
+        return _outer(rows, cols).div_(divisor[:, 0, ..., None, None]), keypoint_weights  # (B, L, K, H, W)
+    maps = (rows[..., :, None] * cols[..., None, :]).div_(divisor[..., None, None])  # (B, N, L, K, H, W)
+    return _max_over_instances(maps), keypoint_weights

@@ -1,0 +1,8 @@
+"""Data transforms registered in :data:`pose_plugins.registry.TRANSFORMS` (scope ``pose_plugins``): the fast
+top-down training path (configs name them ``pose_plugins.X``)."""
+from .pack_topdown_inputs import PackTopdownInputs
+from .random_bbox_transform import RandomBBoxTransform
+from .topdown_affine import TopdownAffine
+from .mesh_transforms import GenerateMeshTarget  # noqa: F401  (mesh recovery)
+
+__all__ = ['PackTopdownInputs', 'RandomBBoxTransform', 'TopdownAffine']

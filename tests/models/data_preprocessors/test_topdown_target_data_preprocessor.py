@@ -1,0 +1,126 @@
+"""The fast training data path: PackTopdownInputs + TopdownTargetDataPreprocessor give the targets of
+GenerateTarget + PackPoseInputs, for every codec of our configs, and a training step runs through it."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
+from mmpose.registry import DATASETS, MODELS
+
+import pose_plugins  # noqa: F401
+from conftest import REPO
+from pose_plugins.datasets.transforms import PackTopdownInputs
+
+# Every codec kind: MSRA (HRNet, SimpleBaseline, Hourglass), CPN's 4 blur levels, integral labels (+ heatmaps).
+CODECS = {
+    'msra': dict(type='pose_plugins.MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2),
+    'msra-dark': dict(type='pose_plugins.MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2,
+                      unbiased=True),
+    'cpn': dict(type='pose_plugins.CPNBlurHeatmap', input_size=(48, 64), heatmap_size=(12, 16),
+                kernel_sizes=(7, 5, 3)),
+    'integral': dict(type='pose_plugins.IntegralRegressionLabel', input_size=(48, 64), heatmap_size=(12, 16)),
+}
+
+
+def _pipeline(codec: dict, fast: bool) -> list:
+    head = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale'), dict(type='RandomFlip', direction='horizontal'),
+            dict(type='pose_plugins.RandomBBoxTransform'),
+            dict(type='pose_plugins.TopdownAffine', input_size=codec['input_size'])]
+    if fast:
+        return head + [dict(type='pose_plugins.PackTopdownInputs')]
+    return head + [dict(type='GenerateTarget', encoder=codec), dict(type='PackPoseInputs')]
+
+
+def _batch(root, codec: dict, fast: bool, n: int = 6) -> dict:
+    """The first ``n`` samples through the fast or mmpose's pipeline, same numpy seed (the same augmentation)."""
+    init_default_scope('mmpose')
+    dataset = DATASETS.build(dict(type='pose_plugins.CocoKeypointDataset', data_root=str(root), data_mode='topdown',
+                                  ann_file='annotations/person_keypoints_train2017.json',
+                                  data_prefix=dict(img='train2017/'), pipeline=_pipeline(codec, fast)))
+    np.random.seed(3)
+    return pseudo_collate([dataset[i] for i in range(n)])
+
+
+@pytest.mark.parametrize('name', sorted(CODECS))
+def test_same_targets_as_generate_target(tiny_coco, name):
+    codec = CODECS[name]
+    preprocessor = MODELS.build(dict(type='pose_plugins.TopdownTargetDataPreprocessor', encoder=codec))
+    fast = preprocessor(_batch(tiny_coco, codec, fast=True), training=True)
+    slow = preprocessor(_batch(tiny_coco, codec, fast=False), training=True)  # has targets: left as they are
+    assert torch.equal(fast['inputs'], slow['inputs'])  # same images (same draws, same warps)
+    from pose_plugins.models.heads.base_pose_head import BasePoseHead
+    got, want = (BasePoseHead.gather_targets(d['data_samples']) for d in (fast, slow))
+    assert sorted(got) == sorted(want)
+    for key in want:
+        assert got[key].shape == want[key].shape, key
+        # heatmaps: the batched encode is the per-sample one to float32 rounding (< 1e-6, analysis in
+        # pose_plugins/codecs/utils/batch_encode.py; CPN bit for bit); labels and weights exactly
+        torch.testing.assert_close(got[key], want[key], rtol=0, atol=1e-6 if key == 'heatmaps' else 0)
+    # mmpose's heads read the per-sample fields: the same types as PackPoseInputs'
+    assert type(fast['data_samples'][0].gt_fields) is type(slow['data_samples'][0].gt_fields)
+
+
+def test_validation_batches_and_samples_with_targets_are_left_alone(tiny_coco):
+    codec = CODECS['msra']
+    preprocessor = MODELS.build(dict(type='pose_plugins.TopdownTargetDataPreprocessor', encoder=codec))
+    out = preprocessor(_batch(tiny_coco, codec, fast=True, n=2), training=False)
+    assert out['data_samples'][0].get('gt_fields') is None
+    with pytest.raises(ValueError, match='no batch_encode'):
+        MODELS.build(dict(type='pose_plugins.TopdownTargetDataPreprocessor',
+                          encoder=dict(type='MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2)))
+
+
+def test_pack_topdown_inputs_packs_what_pack_pose_inputs_does():
+    rng = np.random.default_rng(0)
+    results = dict(img=rng.integers(0, 255, (8, 6, 3), dtype=np.uint8), keypoints=rng.random((1, 3, 2)),
+                   transformed_keypoints=rng.random((1, 3, 2)), keypoints_visible=np.ones((1, 3)),
+                   bbox=np.zeros((1, 4)), img_id=7, flip_indices=[0, 2, 1], input_size=(6, 8), extra='not packed')
+    from mmpose.datasets.transforms import PackPoseInputs
+    ours = PackTopdownInputs()(copy.deepcopy(results))
+    theirs = PackPoseInputs(pack_transformed=True)(copy.deepcopy(results))
+    assert torch.equal(ours['inputs'], theirs['inputs'])
+    assert ours['data_samples'].metainfo == theirs['data_samples'].metainfo
+    for key in ('keypoints', 'transformed_keypoints', 'keypoints_visible', 'bboxes'):
+        np.testing.assert_array_equal(ours['data_samples'].gt_instances.get(key),
+                                      theirs['data_samples'].gt_instances.get(key))
+
+
+@pytest.mark.parametrize('config', ['configs/demo/hrnet_tiny_synthetic.py', 'configs/cpn_res50_coco.py'])
+def test_configs_train_through_the_fast_path(tiny_coco, config):
+    """One training step of a config's own model and data path, shrunk to a tiny input (CPN: multi-level)."""
+    cfg = Config.fromfile(str(REPO / config))
+    init_default_scope('mmpose')
+    assert cfg.model.data_preprocessor.type == 'pose_plugins.TopdownTargetDataPreprocessor'
+    assert [step['type'] for step in cfg.train_dataloader.dataset.pipeline][-1] == 'pose_plugins.PackTopdownInputs'
+    if 'cpn' in config:  # a ResNet-50 CPN is too big for a unit test: its head on the CPN demo's thin ResNet-18
+        cfg.model.backbone.update(depth=18, stem_channels=16, base_channels=16)
+        cfg.model.head.update(in_channels=(16, 32, 64, 128), channels=32)
+    dataset_cfg = cfg.train_dataloader.dataset
+    dataset_cfg.update(data_root=str(tiny_coco), ann_file='annotations/person_keypoints_train2017.json',
+                       data_prefix=dict(img='train2017/'))
+    dataset_cfg.pop('bbox_file', None)
+    dataset = DATASETS.build(dataset_cfg)
+    model = MODELS.build(cfg.model)
+    model.train()
+    optim = torch.optim.SGD(model.parameters(), lr=1e-3)
+    losses = model.train_step(pseudo_collate([dataset[i] for i in range(2)]), _Wrapper(optim))
+    assert 'loss_kpt' in losses and torch.isfinite(losses['loss_kpt'])
+
+
+class _Wrapper:
+    """The least of an mmengine OptimWrapper that ``BaseModel.train_step`` calls."""
+
+    def __init__(self, optim: torch.optim.Optimizer) -> None:
+        self.optim = optim
+
+    def optim_context(self, model):
+        import contextlib
+        return contextlib.nullcontext()
+
+    def update_params(self, loss: torch.Tensor) -> None:
+        loss.backward()
+        self.optim.step()
+        self.optim.zero_grad()
