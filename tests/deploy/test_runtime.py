@@ -84,7 +84,7 @@ def test_runtime_without_torch_equals_inference_topdown(exported, tmp_path):
     probe = subprocess.run([sys.executable, '-c', 'import torch'], env=env, capture_output=True, text=True)
     assert probe.returncode != 0 and 'blocked' in probe.stderr  # the blocker works
     out = subprocess.run([sys.executable, '-m', 'pose_plugins_runtime', str(onnx_file), str(folder / 'scene.png'),
-                          '--boxes', json.dumps(BOXES), '--out', str(drawn), '--json', str(predictions)],
+                          '--boxes', json.dumps(BOXES), '--out', str(drawn), '--json', str(predictions), '--kpt-thr', '-1'],
                          env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.count('person ') == len(BOXES)
