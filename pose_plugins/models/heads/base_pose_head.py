@@ -190,6 +190,7 @@ class BasePoseHead(BaseHead):
         weights = targets['keypoint_weights']
         weights = weights[-1] if weights.ndim == 3 else weights  # (B, K), the last level's
         mask = to_numpy(weights) > 0
+        pred = {k: v.float() if torch.is_tensor(v) else v for k, v in pred.items()}  # numpy has no bf16 (autocast)
         if 'coords' in pred:
             coords = pred['coords']
             _, avg_acc, _ = keypoint_pck_accuracy(
