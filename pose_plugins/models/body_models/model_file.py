@@ -62,7 +62,8 @@ def check_smpl_arrays(arrays: Dict[str, Any], *, source: str) -> Dict[str, np.nd
 
     Returns:
         Dict[str, np.ndarray]: ``v_template`` (V, 3), ``shapedirs`` (V, 3, S), ``posedirs`` (V, 3, P),
-        ``J_regressor`` (J, V) dense, ``weights`` (V, J), ``kintree_table`` (2, J), ``f`` (F, 3).
+        ``J_regressor`` (J, V) dense, ``weights`` (V, J), ``kintree_table`` (2, J) (the root's parent -1),
+        ``f`` (F, 3).
     """
     missing = [field for field in SMPL_FIELDS if field not in arrays]
     if missing:
@@ -71,8 +72,8 @@ def check_smpl_arrays(arrays: Dict[str, Any], *, source: str) -> Dict[str, np.nd
     for field, expected in SMPL_FIELDS.items():
         array = _as_plain_array(arrays[field], source=source, field=field)
         if array.ndim != len(expected) or any(n is not None and n != got for n, got in zip(expected, array.shape)):
-            shown = tuple(f'>={SMPL_MIN_BETAS}' if n is None else n for n in expected)
-            raise ValueError(f'{source}: field {field!r} must have shape {shown} (SMPL\'s format), got {array.shape}')
+            shown = '(' + ', '.join(f'S>={SMPL_MIN_BETAS}' if n is None else str(n) for n in expected) + ')'
+            raise ValueError(f"{source}: field {field!r} must have shape {shown} (SMPL's format), got {array.shape}")
         if field == 'shapedirs' and array.shape[2] < SMPL_MIN_BETAS:
             raise ValueError(f"{source}: field 'shapedirs' must have at least {SMPL_MIN_BETAS} shape directions, "
                              f'got shape {array.shape}')
@@ -90,6 +91,7 @@ def check_smpl_arrays(arrays: Dict[str, Any], *, source: str) -> Dict[str, np.nd
         raise ValueError(f"{source}: field 'f' must index vertices in [0, {SMPL_NUM_VERTICES}), got values in "
                          f'[{faces.min()}, {faces.max()}]')
     kintree = checked['kintree_table']
+    kintree[0, 0] = -1  # the root has no parent: 2**32 - 1 in SMPL's files, -1 in smplx
     parents = kintree[0, 1:]
     if not np.array_equal(kintree[1], np.arange(SMPL_NUM_JOINTS)) or \
             not (parents < np.arange(1, SMPL_NUM_JOINTS)).all() or (parents < 0).any():
@@ -110,7 +112,8 @@ def load_smpl_model_file(path: PathLike) -> Dict[str, np.ndarray]:
 
     Returns:
         Dict[str, np.ndarray]: ``v_template`` (V, 3), ``shapedirs`` (V, 3, S), ``posedirs`` (V, 3, P),
-        ``J_regressor`` (J, V) dense, ``weights`` (V, J): float64; ``kintree_table`` (2, J), ``f`` (F, 3): int64.
+        ``J_regressor`` (J, V) dense, ``weights`` (V, J): float64; ``kintree_table`` (2, J) (the root's parent
+        -1), ``f`` (F, 3): int64.
     """
     path = Path(path)
     source = str(path)

@@ -58,6 +58,8 @@ def _allowed_globals() -> Dict[Tuple[str, str], Callable]:
         allowed[(module, '_reconstructor')] = copyreg._reconstructor
     for module in ('__builtin__', 'builtins'):
         allowed[(module, 'object')] = object
+        allowed[(module, 'set')] = set  # chumpy's pickled state holds sets (``_dirty_vars``)
+        allowed[(module, 'frozenset')] = frozenset
     allowed[('_codecs', 'encode')] = _codecs.encode  # Python 3 protocol <= 2 pickles store bytes through it
     for module in ('scipy.sparse.csc', 'scipy.sparse._csc', 'scipy.sparse.csr', 'scipy.sparse._csr'):
         name = 'csc_matrix' if 'csc' in module else 'csr_matrix'

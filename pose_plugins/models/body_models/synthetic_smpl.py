@@ -44,7 +44,7 @@ Note:
 import functools
 import os
 from pathlib import Path
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -105,9 +105,14 @@ def _mirror(point: Tuple[float, float, float]) -> np.ndarray:
     return np.array([-point[0], point[1], point[2]])
 
 
-def _part_table(rng: np.random.Generator) -> Tuple[np.ndarray, Dict[int, dict]]:
+def _variation(rng: Optional[np.random.Generator], spread: float) -> float:
+    """A factor 1 + spread * N(0, 1) clipped at 2 sigma; 1 without a generator."""
+    return 1.0 if rng is None else 1.0 + spread * float(np.clip(rng.standard_normal(), -2.0, 2.0))
+
+
+def _part_table(rng: Optional[np.random.Generator]) -> Tuple[np.ndarray, Dict[int, dict]]:
     """Joint positions (J, 3) in model coordinates and every part's geometry, with the seed's variations."""
-    stature = 1.0 + 0.02 * float(np.clip(rng.standard_normal(), -2.0, 2.0))
+    stature = _variation(rng, 0.02)
     to_model = np.array([1.0, stature, 1.0]), np.array([0.0, _FLOOR_Y, 0.0])  # scale the heights, then shift
     left = {joint: np.asarray(position) * to_model[0] + to_model[1] for joint, position in _JOINTS_LEFT.items()}
     joints = np.zeros((SMPL_NUM_JOINTS, 3))
@@ -115,7 +120,7 @@ def _part_table(rng: np.random.Generator) -> Tuple[np.ndarray, Dict[int, dict]]:
         joints[joint] = left[joint] if joint in left else left[_MIRROR[joint]] * np.array([-1.0, 1.0, 1.0])
     parts = {}
     for joint, spec in _PARTS.items():
-        girth = 1.0 + 0.05 * float(np.clip(rng.standard_normal(), -2.0, 2.0))
+        girth = _variation(rng, 0.05)
         end = left[spec['end']] if isinstance(spec['end'], int) else np.asarray(spec['end']) * to_model[0] + \
             to_model[1]
         parts[joint] = dict(spec, end=end, girth=girth)
@@ -174,26 +179,68 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
-def _generate(seed: int) -> Dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
+def _assemble(rng: Optional[np.random.Generator]) -> dict:
+    """The 24 parts, concatenated in joint order (before the tunnels and the renumbering)."""
     joints, specs = _part_table(rng)
     parts = {joint: _build_part(joints[joint], specs[joint]) for joint in range(SMPL_NUM_JOINTS)}
     offsets = np.cumsum([0] + [len(parts[j]['vertices']) for j in range(SMPL_NUM_JOINTS)])
     if offsets[-1] != SMPL_NUM_VERTICES:
         raise AssertionError(f'the part table gives {offsets[-1]} vertices, not {SMPL_NUM_VERTICES}')
     vertices = np.concatenate([parts[j]['vertices'] for j in range(SMPL_NUM_JOINTS)])
-    axis = np.concatenate([parts[j]['axis'] for j in range(SMPL_NUM_JOINTS)])
     part_of = np.concatenate([np.full(len(parts[j]['vertices']), j) for j in range(SMPL_NUM_JOINTS)])
     face_lists = [parts[j]['faces'] + offsets[j] for j in range(SMPL_NUM_JOINTS)]
-    part_of_face = np.concatenate([np.full(len(f), j) for j, f in enumerate(face_lists)])
-    faces = np.concatenate(face_lists)
-
-    # the nose bump, before anything is derived from the head's vertices
-    head = part_of == 15
+    # the nose: a Gaussian bump on the front of the head
     bump = _NOSE['height'] * np.exp(-0.5 * (((vertices[:, 0] - _NOSE['centre'][0]) / _NOSE['sigma'][0]) ** 2 +
                                             ((vertices[:, 1] - _FLOOR_Y - _NOSE['centre'][1]) / _NOSE['sigma'][1])
                                             ** 2))
-    vertices[:, 2] += np.where(head & (vertices[:, 2] > 0), bump, 0.0)
+    vertices[:, 2] += np.where((part_of == 15) & (vertices[:, 2] > 0), bump, 0.0)
+    return dict(joints=joints, parts=parts, offsets=offsets, vertices=vertices, part_of=part_of,
+                axis=np.concatenate([parts[j]['axis'] for j in range(SMPL_NUM_JOINTS)]),
+                faces=np.concatenate(face_lists),
+                part_of_face=np.concatenate([np.full(len(f), j) for j, f in enumerate(face_lists)]))
+
+
+def _topology(body: dict) -> Tuple[np.ndarray, np.ndarray]:
+    """SMPL's faces (F, 3) in the assembled numbering and ``new_to_old`` (V,), the renumbering that puts smplx's
+    face keypoint ids on the face; from the seed-free mannequin, so that every seed has the same topology."""
+    vertices, faces, part_of_face, joints = body['vertices'], body['faces'], body['part_of_face'], body['joints']
+    # join the parts along the kinematic tree: one tunnel per joint j > 0, through the nearest faces
+    removed = np.zeros(len(faces), dtype=bool)
+    centroids = vertices[faces].mean(axis=1)
+    tunnels = []
+    for joint in range(1, SMPL_NUM_JOINTS):
+        candidates = np.flatnonzero((part_of_face == joint) & ~removed)
+        child_face = candidates[np.argmin(np.linalg.norm(centroids[candidates] - joints[joint], axis=1))]
+        candidates = np.flatnonzero((part_of_face == SMPL_PARENTS[joint]) & ~removed)
+        parent_face = candidates[np.argmin(np.linalg.norm(centroids[candidates] - centroids[child_face], axis=1))]
+        removed[[child_face, parent_face]] = True
+        a, b = faces[child_face], faces[parent_face][[0, 2, 1]]  # b reversed: the tunnel joins opposite windings
+        for i in range(3):
+            i1 = (i + 1) % 3
+            tunnels += [(a[i], a[i1], b[i1]), (a[i], b[i1], b[i])]
+    faces = np.concatenate([faces[~removed], np.asarray(tunnels)])
+    if len(faces) != SMPL_NUM_FACES:
+        raise AssertionError(f'{len(faces)} faces, not {SMPL_NUM_FACES}')
+    # renumber the vertices so that smplx's face keypoint ids land on the face
+    new_to_old = np.full(SMPL_NUM_VERTICES, -1)
+    head_ids = np.flatnonzero(body['part_of'] == 15)
+    for name, target in _FACE_TARGETS.items():
+        target = np.asarray(target) + np.array([0.0, _FLOOR_Y, 0.0])
+        new_to_old[SMPL_FACE_VERTEX_IDS[name]] = head_ids[np.argmin(np.linalg.norm(vertices[head_ids] - target,
+                                                                                   axis=1))]
+    chosen = new_to_old[new_to_old >= 0]
+    if len(set(chosen.tolist())) != len(chosen):
+        raise AssertionError('two face keypoints chose the same vertex')
+    new_to_old[new_to_old < 0] = np.setdiff1d(np.arange(SMPL_NUM_VERTICES), chosen)
+    return faces, new_to_old
+
+
+def _generate(seed: int) -> Dict[str, np.ndarray]:
+    body = _assemble(np.random.default_rng(seed))
+    faces, new_to_old = _topology(_assemble(None))
+    joints, parts, offsets, vertices = body['joints'], body['parts'], body['offsets'], body['vertices']
+    axis, part_of = body['axis'], body['part_of']
+    head = part_of == 15
 
     # joint regressor: row j interpolates the two rings of part j around joint j
     regressor = np.zeros((SMPL_NUM_JOINTS, SMPL_NUM_VERTICES))
@@ -272,36 +319,6 @@ def _generate(seed: int) -> Dict[str, np.ndarray]:
             posedirs[:, a, base + 3 * a:base + 3 * a + 3] += \
                 _POSE_DIRECTIONAL * near[:, None] * (vertices - joints[joint])
 
-    # join the parts along the kinematic tree: one tunnel per joint j > 0, through the nearest faces
-    removed = np.zeros(len(faces), dtype=bool)
-    centroids = vertices[faces].mean(axis=1)
-    tunnels = []
-    for joint in range(1, SMPL_NUM_JOINTS):
-        parent = SMPL_PARENTS[joint]
-        candidates = np.flatnonzero((part_of_face == joint) & ~removed)
-        child_face = candidates[np.argmin(np.linalg.norm(centroids[candidates] - joints[joint], axis=1))]
-        candidates = np.flatnonzero((part_of_face == parent) & ~removed)
-        parent_face = candidates[np.argmin(np.linalg.norm(centroids[candidates] - centroids[child_face], axis=1))]
-        removed[[child_face, parent_face]] = True
-        a, b = faces[child_face], faces[parent_face][[0, 2, 1]]  # b reversed: the tunnel joins opposite windings
-        for i in range(3):
-            i1 = (i + 1) % 3
-            tunnels += [(a[i], a[i1], b[i1]), (a[i], b[i1], b[i])]
-    faces = np.concatenate([faces[~removed], np.asarray(tunnels)])
-    if len(faces) != SMPL_NUM_FACES:
-        raise AssertionError(f'{len(faces)} faces, not {SMPL_NUM_FACES}')
-
-    # renumber the vertices so that smplx's face keypoint ids land on the face
-    new_to_old = np.full(SMPL_NUM_VERTICES, -1)
-    head_ids = np.flatnonzero(head)
-    for name, target in _FACE_TARGETS.items():
-        target = np.asarray(target) + np.array([0.0, _FLOOR_Y, 0.0])
-        new_to_old[SMPL_FACE_VERTEX_IDS[name]] = head_ids[np.argmin(np.linalg.norm(vertices[head_ids] - target,
-                                                                                   axis=1))]
-    chosen = new_to_old[new_to_old >= 0]
-    if len(set(chosen.tolist())) != len(chosen):
-        raise AssertionError('two face keypoints chose the same vertex')
-    new_to_old[new_to_old < 0] = np.setdiff1d(np.arange(SMPL_NUM_VERTICES), chosen)
     old_to_new = np.argsort(new_to_old)
     kintree = np.stack([np.asarray(SMPL_PARENTS), np.arange(SMPL_NUM_JOINTS)]).astype(np.int64)
     return dict(v_template=vertices[new_to_old], shapedirs=shapedirs[new_to_old], posedirs=posedirs[new_to_old],
