@@ -119,6 +119,26 @@ def test_pve_only_over_samples_with_gt_vertices() -> None:
     assert 'PVE' not in _run(_samples(pred, gt, pred_vertices, gt_vertices, vertices_from=4))
 
 
+def test_flags_leave_out_instances_without_ground_truth() -> None:
+    """``has_keypoints_3d = 0``: zeros that are no ground truth, left out; ``has_smpl = 0``: no PVE term."""
+    pred, gt, pred_vertices, gt_vertices = _scene(8, n=4, k=17)
+    samples = _samples(pred, gt, pred_vertices, gt_vertices)
+    for i, sample in enumerate(samples):
+        sample['gt_instances']['has_keypoints_3d'] = np.array([0.0 if i == 0 else 1.0])
+        sample['gt_instances']['has_smpl'] = np.array([0.0 if i == 1 else 1.0])
+    samples[0]['gt_instances']['keypoints_3d'] = np.zeros_like(gt[:1])
+    got = _run(samples)
+    joints = _reference(pred[1:], gt[1:], None, None, root=[11, 12])
+    meshes = _reference(pred[2:], gt[2:], pred_vertices[2:], gt_vertices[2:], root=[11, 12])
+    assert got['MPJPE'] == pytest.approx(joints['MPJPE'], rel=1e-9)
+    assert got['PA-MPJPE'] == pytest.approx(joints['PA-MPJPE'], rel=1e-9)
+    assert got['PVE'] == pytest.approx(meshes['PVE'], rel=1e-9)
+    for sample in samples:
+        sample['gt_instances']['has_keypoints_3d'] = np.zeros(1)
+    with pytest.raises(ValueError, match='no instance with 3D ground truth'):
+        _run(samples)
+
+
 def test_exact_prediction_up_to_translation_is_zero() -> None:
     _, gt, _, gt_vertices = _scene(4, n=3, k=24)
     shift = np.array([0.3, -2.0, 5.0])

@@ -14,7 +14,8 @@ _MM_PER_M = 1000.0
 _DEFAULT_ROOTS = {24: (0, ), 17: (11, 12)}
 
 
-def _read(data_sample: Dict[str, Any], group: str, key: str, *, required: bool) -> Optional[np.ndarray]:
+def _read(data_sample: Dict[str, Any], group: str, key: str, *, required: bool,
+          ndim: int = 3) -> Optional[np.ndarray]:
     """``data_sample[group][key]``, for the ground truth also the metainfo key ``data_sample[key]``, as float64."""
     instances = data_sample.get(group) or {}
     if key in instances:
@@ -28,10 +29,23 @@ def _read(data_sample: Dict[str, Any], group: str, key: str, *, required: bool) 
     else:
         return None
     array = np.asarray(value, dtype=np.float64)
+    if ndim == 1:
+        return array.reshape(-1)
     if array.ndim != 3 or array.shape[2] != 3 or not np.isfinite(array).all():
         raise ValueError(f"MeshMetric: {group}['{key}'] must be a finite (N, K, 3) array in metres, got shape "
                          f'{array.shape}' + ('' if np.isfinite(array).all() else ' with NaN or inf'))
     return array
+
+
+def _flag(data_sample: Dict[str, Any], key: str, num_instances: int) -> np.ndarray:
+    """The ground truth's per-instance flag ``key`` as a bool (N,) mask; all True when the sample has none."""
+    flag = _read(data_sample, 'gt_instances', key, required=False, ndim=1)
+    if flag is None:
+        return np.ones(num_instances, dtype=bool)
+    if flag.shape != (num_instances, ):
+        raise ValueError(f"MeshMetric: gt_instances['{key}'] must have shape (N,) = ({num_instances},), got "
+                         f'{flag.shape}')
+    return flag > 0
 
 
 @METRICS.register_module()
@@ -62,6 +76,9 @@ class MeshMetric(RootRelativeMPJPE):
           ``keypoints_3d``
         - gt_instances['vertices'] (np.ndarray, optional): (N, V, 3) ground-truth mesh, or the metainfo key
           ``vertices``
+        - gt_instances['has_keypoints_3d'], gt_instances['has_smpl'] (np.ndarray, optional): (N,) flags (or the
+          metainfo keys); an instance whose ``has_keypoints_3d`` is 0 is left out (its zeros are no ground truth),
+          one whose ``has_smpl`` is 0 counts for the joints but not for PVE
 
     Args:
         root_indices (Sequence[int], optional): Joints whose mean is the root. ``None`` (default) picks it from K:
@@ -89,8 +106,9 @@ class MeshMetric(RootRelativeMPJPE):
     def process(self, data_batch: Any, data_samples: Sequence[Dict[str, Any]]) -> None:
         """Store each sample's root-relative joints in mm and, where the ground truth has vertices, its PVE.
 
-        Appends one result per data sample: ``pred``, ``gt`` (N, K, 3) root-relative joints in mm and, with
-        vertices, ``pve_sum`` (the sample's PVE in mm times N) and ``num_meshes`` (N).
+        Appends one result per data sample with 3D ground truth: ``pred``, ``gt`` (N', K, 3) root-relative joints
+        in mm of its N' instances with ``has_keypoints_3d`` and, with vertices, ``pve_sum`` (the PVE in mm of
+        those with ``has_smpl`` times their number) and ``num_meshes`` (that number).
 
         Args:
             data_batch (Any): The data batch (unused).
@@ -102,16 +120,22 @@ class MeshMetric(RootRelativeMPJPE):
             if pred.shape != gt.shape:
                 raise ValueError(f"MeshMetric: pred_instances['keypoints_3d'] {pred.shape} and the ground truth "
                                  f'keypoints_3d {gt.shape} must have the same shape')
+            has_3d = _flag(data_sample, 'has_keypoints_3d', len(gt))
+            if not has_3d.any():
+                continue
+            pred, gt = pred[has_3d], gt[has_3d]
             roots = self._roots(gt.shape[1])
             result: Dict[str, Any] = dict(pred=root_relative(keypoints=pred, root_indices=roots),
                                           gt=root_relative(keypoints=gt, root_indices=roots))
             gt_vertices = _read(data_sample, 'gt_instances', 'vertices', required=False)
-            if gt_vertices is not None:
-                pred_vertices = _read(data_sample, 'pred_instances', 'vertices', required=True)
-                result['pve_sum'] = pve(pred_vertices=pred_vertices * _MM_PER_M, gt_vertices=gt_vertices * _MM_PER_M,
-                                        pred_root=pred[:, roots].mean(axis=1),
-                                        gt_root=gt[:, roots].mean(axis=1)) * len(gt)
-                result['num_meshes'] = len(gt)
+            with_mesh = _flag(data_sample, 'has_smpl', len(has_3d))[has_3d]
+            if gt_vertices is not None and with_mesh.any():
+                pred_vertices = _read(data_sample, 'pred_instances', 'vertices', required=True)[has_3d][with_mesh]
+                result['pve_sum'] = pve(pred_vertices=pred_vertices * _MM_PER_M,
+                                        gt_vertices=gt_vertices[has_3d][with_mesh] * _MM_PER_M,
+                                        pred_root=pred[with_mesh][:, roots].mean(axis=1),
+                                        gt_root=gt[with_mesh][:, roots].mean(axis=1)) * with_mesh.sum()
+                result['num_meshes'] = int(with_mesh.sum())
             self.results.append(result)
 
     def compute_metrics(self, results: List[Dict[str, Any]]) -> Dict[str, float]:
@@ -123,6 +147,9 @@ class MeshMetric(RootRelativeMPJPE):
         Returns:
             Dict[str, float]: The errors, unprefixed.
         """
+        if not results:
+            raise ValueError('MeshMetric got no instance with 3D ground truth (no data samples, or '
+                             'has_keypoints_3d = 0 in all)')
         metrics = super().compute_metrics(results)
         num_meshes = sum(result.get('num_meshes', 0) for result in results)
         if num_meshes:

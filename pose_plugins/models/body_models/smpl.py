@@ -1,4 +1,4 @@
-"""SMPL body layer on ``smplx``'s linear blend skinning: (betas, joint rotations) -> vertices, joints, COCO keypoints."""
+"""SMPL body layer on ``smplx``'s linear blend skinning: (betas, rotations) -> vertices, joints, COCO keypoints."""
 from typing import Dict, Optional
 
 import numpy as np
@@ -90,8 +90,9 @@ class SMPL(nn.Module):
                         global_orient=(batch, 1, 3, 3))
         for name, tensor in dict(betas=betas, body_pose=body_pose, global_orient=global_orient).items():
             if tuple(tensor.shape) != expected[name] or batch < 1:
-                raise ValueError(f'SMPL.forward: {name} must have shape (B, ' + ', '.join(
-                    str(n) for n in expected[name][1:]) + f') with the batch size B of betas, got {tuple(tensor.shape)}')
+                shape = ', '.join(str(n) for n in expected[name][1:])
+                raise ValueError(f'SMPL.forward: {name} must have shape (B, {shape}) with the batch size B of betas, '
+                                 f'got {tuple(tensor.shape)}')
         pose = torch.cat([global_orient, body_pose], dim=1)  # (B, J, 3, 3)
         vertices, joints = lbs(betas, pose, self.v_template, self.shapedirs, self.posedirs, self.J_regressor,
                                self.parents, self.lbs_weights, pose2rot=False)

@@ -15,7 +15,7 @@ from smplx.vertex_ids import vertex_ids as _SMPLX_VERTEX_IDS
 __all__ = [
     'SMPL_NUM_VERTICES', 'SMPL_NUM_FACES', 'SMPL_NUM_JOINTS', 'SMPL_NUM_BODY_JOINTS', 'SMPL_NUM_POSE_BASIS',
     'SMPL_MIN_BETAS', 'SMPL_JOINT_NAMES', 'SMPL_PARENTS', 'SMPL_FIELDS', 'SMPL_FACE_VERTEX_IDS',
-    'COCO_KEYPOINT_SOURCES'
+    'COCO_KEYPOINT_NAMES', 'COCO_KEYPOINT_SOURCES'
 ]
 
 SMPL_NUM_VERTICES = 6890
@@ -54,25 +54,15 @@ SMPL_FACE_VERTEX_IDS: Dict[str, int] = {
 
 # COCO's 17 keypoints (in COCO's order) from the posed mesh: ('vertex', id) for the face (the ids above: nose 332,
 # left eye 2800, right eye 6260, left ear 583, right ear 4071), ('joint', SMPL joint) for the body. The body
-# keypoints are SMPL's joints, which are rotation centres inside the body: SMPL's hip joints sit higher and closer
-# together than COCO's annotated hips, its shoulders a little inside the annotated ones; SPIN regresses COCO-like
-# joints with an extra regressor instead (``J_regressor_extra.npy``, not shipped here).
-COCO_KEYPOINT_SOURCES: Tuple[Tuple[str, str, int], ...] = (
-    ('nose', 'vertex', SMPL_FACE_VERTEX_IDS['nose']),
-    ('left_eye', 'vertex', SMPL_FACE_VERTEX_IDS['left_eye']),
-    ('right_eye', 'vertex', SMPL_FACE_VERTEX_IDS['right_eye']),
-    ('left_ear', 'vertex', SMPL_FACE_VERTEX_IDS['left_ear']),
-    ('right_ear', 'vertex', SMPL_FACE_VERTEX_IDS['right_ear']),
-    ('left_shoulder', 'joint', 16),
-    ('right_shoulder', 'joint', 17),
-    ('left_elbow', 'joint', 18),
-    ('right_elbow', 'joint', 19),
-    ('left_wrist', 'joint', 20),
-    ('right_wrist', 'joint', 21),
-    ('left_hip', 'joint', 1),
-    ('right_hip', 'joint', 2),
-    ('left_knee', 'joint', 4),
-    ('right_knee', 'joint', 5),
-    ('left_ankle', 'joint', 7),
-    ('right_ankle', 'joint', 8),
-)
+# keypoints are SMPL's joints, rotation centres inside the body, not the points COCO's annotators click: SMPL's
+# hips are the femoral heads, closer together than COCO's hip keypoints. SPIN regresses COCO-like joints with an
+# extra regressor instead (``J_regressor_extra.npy``, not shipped here).
+COCO_KEYPOINT_NAMES: Tuple[str, ...] = (
+    'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder', 'left_elbow',
+    'right_elbow', 'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee', 'right_knee', 'left_ankle',
+    'right_ankle')
+# COCO's body keypoints have the names of SMPL joints: shoulders 16/17, elbows 18/19, wrists 20/21, hips 1/2,
+# knees 4/5, ankles 7/8.
+COCO_KEYPOINT_SOURCES: Tuple[Tuple[str, str, int], ...] = tuple(
+    (name, 'vertex', SMPL_FACE_VERTEX_IDS[name]) if name in SMPL_FACE_VERTEX_IDS else
+    (name, 'joint', SMPL_JOINT_NAMES.index(name)) for name in COCO_KEYPOINT_NAMES)

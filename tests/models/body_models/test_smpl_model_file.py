@@ -120,7 +120,8 @@ def _broken(arrays, field, value):
 
 @pytest.mark.parametrize('field, value, pattern', [
     ('v_template', np.zeros((6889, 3)), r"field 'v_template' must have shape \(6890, 3\).*got \(6889, 3\)"),
-    ('shapedirs', np.zeros((6890, 3, 5)), r"field 'shapedirs' must have at least 10 shape directions, got shape \(6890, 3, 5\)"),
+    ('shapedirs', np.zeros((6890, 3, 5)),
+     r"field 'shapedirs' must have at least 10 shape directions, got shape \(6890, 3, 5\)"),
     ('posedirs', None, r"missing field\(s\) \['posedirs'\]"),
     ('f', np.full((13776, 3), 6890), r"field 'f' must index vertices in \[0, 6890\)"),
     ('weights', np.full((6890, 24), np.nan), r"field 'weights' has non-finite values"),
