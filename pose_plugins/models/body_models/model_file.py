@@ -32,7 +32,7 @@ def _as_plain_array(value: Any, *, source: str, field: str) -> np.ndarray:
     """A model file's field as a dense numpy array: chumpy stand-ins give their stored value ``x``, sparse
     stand-ins are densified; anything without numbers is a ValueError naming the file and the field."""
     if isinstance(value, PickledStateStandIn):
-        state = value.state
+        state = getattr(value, 'state', None) or {}  # no state when the file never set one
         if value.kind == 'chumpy':
             if 'x' not in state:
                 raise ValueError(f'{source}: field {field!r} is a chumpy expression ({value.global_name}) without a '

@@ -5,8 +5,8 @@ never shipped, downloaded or reconstructed here. :func:`make_synthetic_smpl` bui
 SMPL's format (:data:`~.smpl_format.SMPL_FIELDS`), so the code that reads a user's SMPL file reads it unchanged.
 Real use needs the user's own SMPL file: the mannequin's shapes, poses and correctives are hand-made, not learned.
 
-How it is built (all lengths in metres; y up, the body faces +z, the person's left is +x, T-pose, 1.70 m tall,
-the floor at y = -1.14 so that the pelvis is near SMPL's, y = -0.22):
+How it is built (all lengths in metres; y up, the body faces +z, the person's left is +x, T-pose, about 1.70 m
+tall, the floor at y = -1.14 so that the pelvis is near SMPL's, y = -0.22):
 
 - **Parts.** One closed surface per SMPL joint ``j`` (24 parts): the body segment that joint ``j`` rotates
   (pelvis, the three spine segments, neck, head, collars, upper arms, forearms, palms, fingers, thighs, shins,
@@ -16,10 +16,10 @@ the floor at y = -1.14 so that the pelvis is near SMPL's, y = -0.22):
 - **Counts.** :data:`_PARTS` chooses ``(n, m)`` per part so that the vertices total exactly 6890. A closed
   genus-0 triangle mesh has ``F = 2 V - 4`` (Euler: ``V - E + F = 2`` with ``3 F = 2 E``), so 24 separate parts
   would have ``2 * 6890 - 4 * 24`` faces. The parts are joined along SMPL's kinematic tree: for every joint
-  ``j > 0``, one triangle of part ``j`` near joint ``j`` and the nearest triangle of its parent's part are
-  removed and their borders joined by a thin triangular tunnel (6 triangles) inside the body, a connected sum
-  that adds 4 faces and no vertex. 23 such joints give one closed, consistently oriented genus-0 surface with
-  ``2 * 6890 - 4 = 13776`` faces, SMPL's count.
+  ``j > 0``, one triangle of part ``j`` (the one nearest the parent's axis) and one of its parent's part (the
+  one nearest the joint) are removed and their borders joined by a thin triangular tunnel (6 triangles) that
+  lies inside the overlap of the parts, hidden: a connected sum that adds 4 faces and no vertex. 23 such joints
+  give one closed, consistently oriented genus-0 surface with ``2 * 6890 - 4 = 13776`` faces, SMPL's count.
 - **Face vertices.** Vertices are renumbered so that smplx's face keypoint ids (nose 332, eyes 2800 / 6260, ears
   583 / 4071) sit on the mannequin's nose (a small bump on the head), eyes and ears.
 - **Joint regressor.** Row ``j`` interpolates between the two rings of part ``j`` on either side of joint ``j``
@@ -33,10 +33,11 @@ the floor at y = -1.14 so that the pelvis is near SMPL's, y = -0.22):
   5 shoulder width (+4 cm each side), 6 hip width (+2.5 cm each side), 7 belly depth, 8 head size (+8%),
   9 limb girth (+15%). Joints follow through the regressor (girth leaves them in place).
 - **Pose correctives** (``posedirs``, small): near each joint ``j > 0`` (a Gaussian of the part's radius), a bulge
-  of ``4 mm * (3 - trace R_j)`` along the surface normal direction (8 mm at a right-angle bend) and a term
+  of ``4 mm * (3 - trace R_j)`` outwards from the part's axis (8 mm at a right-angle bend) and a term
   ``0.05 * (R_j - I) (v - J_j)`` that uses every element of ``R_j - I`` as SMPL's correctives do.
-- **Seed.** The seed varies the stature (about 2%) and the girth of each part pair (about 5%); seed 0 is the
-  documented default. The same seed gives bit-identical arrays.
+- **Seed.** The seed varies the stature (about 2%) and the girth of each part pair (about 5%); the topology
+  (faces, tunnels, face vertex ids) is chosen on the seed-free mannequin, so it is the same for every seed, as
+  SMPL's is for every body. The same seed gives bit-identical arrays.
 
 Note:
     - V: 6890 vertices; F: 13776 faces; J: 24 joints; P: 207 pose-corrective coefficients; S: 10 betas
@@ -170,6 +171,7 @@ def _build_part(joint_position: np.ndarray, spec: dict) -> dict:
         faces = faces[:, ::-1]
     ring_offsets = s * length - spec['ext'][0]  # axial position of each ring relative to the joint
     return dict(vertices=vertices, faces=faces, axis=axis, direction=direction, ring_offsets=ring_offsets,
+                segment=(start, start + length * direction),
                 num_segments=num_segments, num_rings=num_rings,
                 mean_radius=0.5 * spec['girth'] * (spec['r0'][0] + spec['r0'][1]))
 
@@ -209,10 +211,15 @@ def _topology(body: dict) -> Tuple[np.ndarray, np.ndarray]:
     centroids = vertices[faces].mean(axis=1)
     tunnels = []
     for joint in range(1, SMPL_NUM_JOINTS):
+        # deep in the overlap of the two parts: the child's face nearest the parent's axis (at the joint), the
+        # parent's face nearest the joint (on the child's axis)
+        start, end = body['parts'][SMPL_PARENTS[joint]]['segment']
+        along = np.clip((joints[joint] - start) @ (end - start) / ((end - start) @ (end - start)), 0.0, 1.0)
         candidates = np.flatnonzero((part_of_face == joint) & ~removed)
-        child_face = candidates[np.argmin(np.linalg.norm(centroids[candidates] - joints[joint], axis=1))]
+        child_face = candidates[np.argmin(np.linalg.norm(centroids[candidates] - (start + along * (end - start)),
+                                                         axis=1))]
         candidates = np.flatnonzero((part_of_face == SMPL_PARENTS[joint]) & ~removed)
-        parent_face = candidates[np.argmin(np.linalg.norm(centroids[candidates] - centroids[child_face], axis=1))]
+        parent_face = candidates[np.argmin(np.linalg.norm(centroids[candidates] - joints[joint], axis=1))]
         removed[[child_face, parent_face]] = True
         a, b = faces[child_face], faces[parent_face][[0, 2, 1]]  # b reversed: the tunnel joins opposite windings
         for i in range(3):
