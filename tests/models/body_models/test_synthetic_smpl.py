@@ -69,3 +69,21 @@ def test_deterministic_and_seeded() -> None:
 def test_bad_seed(seed) -> None:
     with pytest.raises(ValueError, match='seed must be a non-negative int'):
         make_synthetic_smpl(seed=seed)
+
+
+def test_tunnels_joining_the_parts_are_hidden_inside_them() -> None:
+    """The 23 tunnels (6 triangles each, the last faces before renumbering) lie inside the parts' volumes (each
+    part is convex: its vertices' convex hull), so a rendered mesh shows only the parts."""
+    from scipy.spatial import Delaunay
+
+    from pose_plugins.models.body_models.synthetic_smpl import _assemble, _topology
+    body = _assemble(None)
+    faces, _ = _topology(body)
+    vertices, part_of = body['vertices'], body['part_of']
+    tunnels = vertices[faces[-23 * 6:]]  # (138, 3, 3)
+    weights = np.random.default_rng(0).dirichlet([1.0, 1.0, 1.0], size=20)  # points spread over each triangle
+    points = np.einsum('sk,fkc->fsc', weights, tunnels).reshape(-1, 3)
+    inside = np.zeros(len(points), dtype=bool)
+    for part in range(24):
+        inside |= Delaunay(vertices[part_of == part]).find_simplex(points) >= 0
+    assert inside.all()
