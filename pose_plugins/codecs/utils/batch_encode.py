@@ -80,7 +80,7 @@ def gaussian_heatmaps_tensor(*, heatmap_size: Tuple[int, int], keypoints: Tensor
     device = keypoints.device
     finite = torch.isfinite(keypoints).all(dim=-1)  # (B, N, K)
     if unbiased:
-        centre = keypoints
+        centre = torch.where(finite[..., None], keypoints, 0)  # not drawn; a NaN would survive the 0 mask
         start, stop = keypoints - radius, keypoints + radius + 1
     else:
         mu = (torch.where(finite[..., None], keypoints, 0) + 0.5).long()  # truncation toward zero, as astype(int64)
