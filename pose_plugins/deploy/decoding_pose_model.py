@@ -57,6 +57,11 @@ class DecodingPoseModel(nn.Module):
             raise TypeError(f'DecodingPoseModel: the model\'s head must be one of pose_plugins\' heads '
                             f'(BasePoseHead), got {type(head).__name__}; mmpose\'s own heads are exported by '
                             'mmdeploy')
+        if type(head).predict is not BasePoseHead.predict:
+            raise NotImplementedError(
+                f'DecodingPoseModel: {type(head).__name__} has its own predict (e.g. the mesh head\'s flip test '
+                'averages rotations); the in-graph decoding follows BasePoseHead.predict only, so this head cannot '
+                'be exported with its decoding yet')
         codec = head.decoder
         if codec is None:
             raise ValueError(f'DecodingPoseModel: {type(head).__name__} has no decoder; set head.decoder (the '

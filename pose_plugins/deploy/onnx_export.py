@@ -108,10 +108,10 @@ def export_onnx(estimator: nn.Module, out_file: str, *, flip_test: bool = False,
         raise ValueError(f'export: opset must be an int >= {MIN_OPSET}, got {opset!r}')
     if osp.exists(out_file) and not overwrite:
         raise FileExistsError(f'export: {out_file} exists; choose another --out or pass --overwrite')
-    metadata = preprocessing_metadata(estimator)
     flip_indices = (getattr(estimator, 'dataset_meta', None) or {}).get('flip_indices')
     model = DecodingPoseModel(estimator, flip_test=flip_test, flip_indices=flip_indices,
-                              with_boxes=with_boxes).eval()
+                              with_boxes=with_boxes).eval()  # refuses what it cannot export, first
+    metadata = preprocessing_metadata(estimator)
     width, height = metadata['input_size']
     generator = torch.Generator().manual_seed(0)
     example = [torch.randn(batch_size, 3, height, width, generator=generator)]

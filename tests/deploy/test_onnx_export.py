@@ -101,6 +101,15 @@ def test_refusals_name_the_problem(export_dir):
     assert not list(export_dir.glob('*.partial'))
 
 
+def test_mesh_head_is_refused_by_name(export_dir):
+    from mmpose.apis import init_model
+    from pose_plugins.deploy import export_onnx
+    from conftest import REPO
+    model = init_model(str(REPO / 'configs' / 'demo' / 'hrnet_smpl_tiny_synthetic.py'), None, device='cpu')
+    with pytest.raises(NotImplementedError, match='SMPLRegressionHead has its own predict'):
+        export_onnx(model, str(export_dir / 'mesh.onnx'))
+
+
 def test_export_leaves_eager_decoding_as_it_was():
     """The tracing switches are undone: eager decoding takes numpy's fast CPU path again afterwards."""
     from pose_plugins.codecs.utils import heatmap_decode
