@@ -242,31 +242,30 @@ def _topology(body: dict) -> Tuple[np.ndarray, np.ndarray]:
     return faces, new_to_old
 
 
-def _generate(seed: int) -> Dict[str, np.ndarray]:
-    body = _assemble(np.random.default_rng(seed))
-    faces, new_to_old = _topology(_assemble(None))
-    joints, parts, offsets, vertices = body['joints'], body['parts'], body['offsets'], body['vertices']
-    axis, part_of = body['axis'], body['part_of']
-    head = part_of == 15
-
-    # joint regressor: row j interpolates the two rings of part j around joint j
+def _joint_regressor(body: dict) -> np.ndarray:
+    """(J, V): row j interpolates linearly between the two rings of part j on either side of joint j."""
     regressor = np.zeros((SMPL_NUM_JOINTS, SMPL_NUM_VERTICES))
-    for joint, part in parts.items():
-        ring_offsets, m = part['ring_offsets'], part['num_segments']
+    for joint, part in body['parts'].items():
+        ring_offsets, m, first = part['ring_offsets'], part['num_segments'], body['offsets'][joint]
         k = int(np.searchsorted(ring_offsets, 0.0, side='right')) - 1
         if not 0 <= k < part['num_rings'] - 1:
             raise AssertionError(f'joint {joint} is not between two rings of its part')
         lam = ring_offsets[k + 1] / (ring_offsets[k + 1] - ring_offsets[k])
-        regressor[joint, offsets[joint] + k * m:offsets[joint] + (k + 1) * m] = lam / m
-        regressor[joint, offsets[joint] + (k + 1) * m:offsets[joint] + (k + 2) * m] = (1.0 - lam) / m
+        regressor[joint, first + k * m:first + (k + 1) * m] = lam / m
+        regressor[joint, first + (k + 1) * m:first + (k + 2) * m] = (1.0 - lam) / m
+    return regressor
 
-    # skinning weights: own joint, blended with the parent's (and the single child's) around the joints
+
+def _skinning_weights(body: dict) -> np.ndarray:
+    """(V, J): each part's vertices follow its joint, blended with a smoothstep around the joint with the parent's
+    joint and, where the joint has a single child, around the child's joint with the child's."""
+    joints, vertices, offsets = body['joints'], body['vertices'], body['offsets']
     children = _children()
     weights = np.zeros((SMPL_NUM_VERTICES, SMPL_NUM_JOINTS))
-    for joint, part in parts.items():
+    for joint, part in body['parts'].items():
         rows = np.arange(offsets[joint], offsets[joint + 1])
         axial = (vertices[rows] - joints[joint]) @ part['direction']
-        blend = max(0.5 * part['mean_radius'], 0.02)
+        blend = max(0.5 * part['mean_radius'], 0.02)  # half-width of the blend along the axis, metres
         own = np.ones(len(rows)) if joint == 0 else _smoothstep((axial + blend) / (2 * blend))
         if joint > 0:
             weights[rows, SMPL_PARENTS[joint]] += 1.0 - own
@@ -277,59 +276,69 @@ def _generate(seed: int) -> Dict[str, np.ndarray]:
             weights[rows, child] += own * towards_child
             own = own * (1.0 - towards_child)
         weights[rows, joint] += own
+    return weights
 
-    radial = vertices - axis  # from each vertex's axis point
-    radial_unit = radial / np.maximum(np.linalg.norm(radial, axis=1, keepdims=True), 1e-12)
 
-    # shape directions (V, 3, 10), per unit beta
-    shapedirs = np.zeros((SMPL_NUM_VERTICES, 3, _NUM_BETAS))
-    y = vertices[:, 1]
-    floor_point = np.array([0.0, _FLOOR_Y, 0.0])
-    torso = np.isin(part_of, (0, 3, 6, 9))
-    limbs = np.isin(part_of, (1, 2, 4, 5, 13, 14, 16, 17, 18, 19))
+def _shape_directions(body: dict) -> np.ndarray:
+    """(V, 3, 10): the displacement per unit of each beta (the list in the module docstring)."""
+    joints, vertices, part_of = body['joints'], body['vertices'], body['part_of']
+    x, y, z = vertices.T
+    side = np.sign(x)
+    radial = vertices - body['axis']
+    torso, neck, head = np.isin(part_of, (0, 3, 6, 9)), part_of == 12, part_of == 15
+    limbs = np.isin(part_of, (1, 2, 4, 5, 13, 14, 16, 17, 18, 19))  # thighs, shins, collars, upper and forearms
     legs = np.isin(part_of, (1, 2, 4, 5, 7, 8, 10, 11))
     arms = np.isin(part_of, (16, 17, 18, 19, 20, 21, 22, 23))
-    upper = np.isin(part_of, (12, 15, 13, 14)) | arms
-    sign_x = np.sign(vertices[:, 0])
-    shapedirs[:, :, 0] = 0.04 * (vertices - floor_point)
-    shapedirs[:, :, 1] = np.where(torso[:, None], 0.15, np.where(limbs[:, None] | (part_of == 12)[:, None],
-                                                                 0.10, 0.0)) * radial
-    hip_y, leg_length = joints[1, 1], joints[1, 1] - _FLOOR_Y
-    shapedirs[:, 1, 2] = np.where(legs, -0.06 * np.maximum(hip_y - y, 0.0) / leg_length, 0.0)
-    shoulder_x, arm_length = joints[16, 0], joints[22, 0] + 0.10 - joints[16, 0]
-    shapedirs[:, 0, 3] = np.where(arms, 0.05 * sign_x * np.maximum(np.abs(vertices[:, 0]) - shoulder_x, 0.0)
-                                  / arm_length, 0.0)
-    stretch = np.clip((y - joints[3, 1]) / (joints[9, 1] - joints[3, 1]), 0.0, 1.0)
-    shapedirs[:, 1, 4] = 0.05 * np.where(torso, stretch, np.where(upper, 1.0, 0.0))
-    chest_rise = np.clip((y - joints[6, 1]) / (joints[16, 1] - joints[6, 1]), 0.0, 1.0)
-    shapedirs[:, 0, 5] = np.where(part_of == 9, 0.04 * vertices[:, 0] / 0.17 * chest_rise,
-                                  np.where(np.isin(part_of, (13, 14)),
-                                           0.04 * sign_x * np.clip(np.abs(vertices[:, 0]) / joints[16, 0], 0, 1),
-                                           np.where(arms, 0.04 * sign_x, 0.0)))
-    shapedirs[:, 0, 6] = np.where(legs, 0.025 * sign_x, np.where(part_of == 0, 0.025 * vertices[:, 0] / 0.085, 0.0))
-    belly_axis_z = axis[:, 2]
-    shapedirs[:, 2, 7] = np.where(np.isin(part_of, (3, 6)), 0.25 * np.maximum(vertices[:, 2] - belly_axis_z, 0.0),
-                                  0.0)
-    head_centre = axis[head].mean(axis=0)
-    shapedirs[:, :, 8] = np.where(head[:, None], 0.08 * (vertices - head_centre), 0.0)
-    shapedirs[:, :, 9] = np.where(limbs[:, None], 0.15, 0.0) * radial
+    collars = np.isin(part_of, (13, 14))
+    above_torso = np.isin(part_of, (12, 15)) | collars | arms
+    hip_y, shoulder_x = joints[1, 1], joints[16, 0]
+    arm_length = joints[22, 0] + 0.10 - shoulder_x  # shoulder to fingertips
+    directions = np.zeros((SMPL_NUM_VERTICES, 3, _NUM_BETAS))
+    directions[:, :, 0] = 0.04 * (vertices - np.array([0.0, _FLOOR_Y, 0.0]))  # stature: scale about the floor
+    directions[:, :, 1] = np.select([torso, limbs | neck], [0.15, 0.10], 0.0)[:, None] * radial  # weight
+    directions[:, 1, 2] = np.where(legs, -0.06 * np.maximum(hip_y - y, 0.0) / (hip_y - _FLOOR_Y), 0.0)
+    directions[:, 0, 3] = np.where(arms, 0.05 * side * np.maximum(np.abs(x) - shoulder_x, 0.0) / arm_length, 0.0)
+    spine = np.clip((y - joints[3, 1]) / (joints[9, 1] - joints[3, 1]), 0.0, 1.0)
+    directions[:, 1, 4] = 0.05 * np.select([torso, above_torso], [spine, 1.0], 0.0)  # torso length
+    chest = np.clip((y - joints[6, 1]) / (joints[16, 1] - joints[6, 1]), 0.0, 1.0)
+    directions[:, 0, 5] = 0.04 * np.select(  # shoulder width
+        [part_of == 9, collars, arms], [x / 0.17 * chest, side * np.clip(np.abs(x) / shoulder_x, 0.0, 1.0), side],
+        0.0)
+    directions[:, 0, 6] = 0.025 * np.select([legs, part_of == 0], [side, x / joints[1, 0]], 0.0)  # hip width
+    directions[:, 2, 7] = np.where(np.isin(part_of, (3, 6)), 0.25 * np.maximum(z - body['axis'][:, 2], 0.0), 0.0)
+    directions[:, :, 8] = np.where(head[:, None], 0.08 * (vertices - body['axis'][head].mean(axis=0)), 0.0)
+    directions[:, :, 9] = np.where(limbs, 0.15, 0.0)[:, None] * radial  # limb girth
+    return directions
 
-    # pose correctives (V, 3, 207): feature (j - 1) * 9 + 3 a + b is (R_j - I)[a, b]
+
+def _pose_correctives(body: dict) -> np.ndarray:
+    """(V, 3, 207): column (j - 1) * 9 + 3 a + b multiplies (R_j - I)[a, b]; near joint j, a bulge outwards from
+    the part's axis growing with the bend and a small term (R_j - I) (v - J_j)."""
+    joints, vertices, part_of = body['joints'], body['vertices'], body['part_of']
+    radial = vertices - body['axis']
+    outwards = radial / np.maximum(np.linalg.norm(radial, axis=1, keepdims=True), 1e-12)
     posedirs = np.zeros((SMPL_NUM_VERTICES, 3, 9 * (SMPL_NUM_JOINTS - 1)))
     for joint in range(1, SMPL_NUM_JOINTS):
-        sigma = parts[joint]['mean_radius']
+        sigma = body['parts'][joint]['mean_radius']
         near = np.exp(-0.5 * ((vertices - joints[joint]) ** 2).sum(axis=1) / sigma ** 2)
         near *= np.isin(part_of, (joint, SMPL_PARENTS[joint])) & (near > 1e-3)
         base = 9 * (joint - 1)
         for a in range(3):
-            posedirs[:, :, base + 4 * a] -= _BULGE * near[:, None] * radial_unit
+            # 3 - trace R = -(sum of the diagonal of R - I): columns base + 0, 4, 8
+            posedirs[:, :, base + 4 * a] -= _BULGE * near[:, None] * outwards
             posedirs[:, a, base + 3 * a:base + 3 * a + 3] += \
                 _POSE_DIRECTIONAL * near[:, None] * (vertices - joints[joint])
+    return posedirs
 
+
+def _generate(seed: int) -> Dict[str, np.ndarray]:
+    body = _assemble(np.random.default_rng(seed))
+    faces, new_to_old = _topology(_assemble(None))
     old_to_new = np.argsort(new_to_old)
     kintree = np.stack([np.asarray(SMPL_PARENTS), np.arange(SMPL_NUM_JOINTS)]).astype(np.int64)
-    return dict(v_template=vertices[new_to_old], shapedirs=shapedirs[new_to_old], posedirs=posedirs[new_to_old],
-                J_regressor=regressor[:, new_to_old], weights=weights[new_to_old], kintree_table=kintree,
+    return dict(v_template=body['vertices'][new_to_old], shapedirs=_shape_directions(body)[new_to_old],
+                posedirs=_pose_correctives(body)[new_to_old], J_regressor=_joint_regressor(body)[:, new_to_old],
+                weights=_skinning_weights(body)[new_to_old], kintree_table=kintree,
                 f=old_to_new[faces].astype(np.int64))
 
 
