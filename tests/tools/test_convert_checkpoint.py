@@ -7,12 +7,10 @@ from torch import nn
 
 from conftest import REPO, image, randomize_state, run_tool
 
-TINY_HRNET_EXTRA = dict(
-    stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(1, ), num_channels=(32, )),
-    stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(1, 1), num_channels=(16, 32)),
-    stage3=dict(num_modules=1, num_branches=3, block='BASIC', num_blocks=(1, 1, 1), num_channels=(16, 32, 64)),
-    stage4=dict(num_modules=1, num_branches=4, block='BASIC', num_blocks=(1, 1, 1, 1),
-                num_channels=(16, 32, 64, 128)))
+def _tiny_hrnet_extra() -> dict:
+    """The stage table of the CPU demos' small HRNet (configs/_base_/hrnet_tiny.py)."""
+    from mmengine.config import Config
+    return Config.fromfile(str(REPO / 'configs' / '_base_' / 'hrnet_tiny.py')).hrnet_tiny['extra'].to_dict()
 
 
 def _convert(source: nn.Module, layout: str, prefix: str = 'module.'):
@@ -41,7 +39,7 @@ class PoseHighResolutionNet(nn.Module):
     def __init__(self):
         super().__init__()
         from mmpose.models.backbones import HRNet
-        self.hrnet = HRNet(extra=TINY_HRNET_EXTRA)
+        self.hrnet = HRNet(extra=_tiny_hrnet_extra())
         self.final_layer = nn.Conv2d(16, 17, kernel_size=1)
 
     def state_dict(self, *args, **kwargs):  # the original has the HRNet modules at the top level
@@ -61,7 +59,7 @@ def test_pose_hrnet():
     assert not any(k.startswith('stage4.0.fuse_layers.1') for k in keys)  # stage 4 fuses to branch 0 only
     converted, report = _convert(source, 'pose_hrnet')
     assert not report.unmatched and not report.unused
-    ours = _ours(dict(type='pose_plugins.HRNet', extra=TINY_HRNET_EXTRA),
+    ours = _ours(dict(type='pose_plugins.HRNet', extra=_tiny_hrnet_extra()),
                  dict(type='pose_plugins.HeatmapHead', in_channels=16, out_channels=17, deconv_out_channels=None))
     ours.load_state_dict(converted, strict=True)
     x = image(2, 3, 64, 64)  # the original HRNet fuses by x2 upsampling: sides multiples of 32
