@@ -52,6 +52,8 @@ def _allowed_globals() -> Dict[Tuple[str, str], Callable]:
     for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
         allowed[(module, '_reconstruct')] = _numpy_core.multiarray._reconstruct
         allowed[(module, 'scalar')] = _numpy_core.multiarray.scalar
+    for module in ('numpy.core.numeric', 'numpy._core.numeric'):  # protocol 5 pickles of arrays
+        allowed[(module, '_frombuffer')] = _numpy_core.numeric._frombuffer
     allowed[('numpy', 'ndarray')] = np.ndarray
     allowed[('numpy', 'dtype')] = np.dtype
     for module in ('copy_reg', 'copyreg'):  # Python 2 / 3 names

@@ -97,6 +97,16 @@ def test_python2_style_pickle_plumbing(monkeypatch) -> None:
     assert loaded['x'].kind == 'chumpy' and loaded['s'].kind == 'sparse' and loaded['n'] == 2.5
 
 
+@pytest.mark.parametrize('protocol', [2, 4, 5])
+def test_plain_python3_pickles_of_the_arrays_load(tmp_path, arrays, protocol: int) -> None:
+    """What chumpy-removal scripts write: a dict of plain arrays (protocol 5 rebuilds them with _frombuffer)."""
+    path = tmp_path / 'SMPL_NEUTRAL.pkl'
+    path.write_bytes(pickle.dumps(arrays, protocol=protocol))
+    loaded = load_smpl_model_file(path)
+    for key in arrays:
+        np.testing.assert_array_equal(loaded[key], arrays[key], err_msg=key)
+
+
 @pytest.mark.parametrize('suffix', ['.npz', '.pkl'])
 def test_round_trip_and_no_overwrite(tmp_path, arrays, suffix: str) -> None:
     path = save_smpl_model_file(tmp_path / f'model{suffix}', arrays)
