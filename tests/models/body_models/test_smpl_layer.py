@@ -197,3 +197,13 @@ def test_smplx_reads_our_pkl_and_agrees(tmp_path, body) -> None:
     np.testing.assert_allclose(them.vertices.double().numpy(), ours['vertices'], atol=2e-5)
     np.testing.assert_allclose(them.joints[:, :24].double().numpy(), ours['joints'], atol=2e-5)
     np.testing.assert_array_equal(theirs.faces, body.faces)
+
+
+def test_model_path_gives_the_same_layer(tmp_path) -> None:
+    path = write_synthetic_smpl(tmp_path / 'model.npz', seed=1)
+    betas, rotations = random_pose(5, batch=1)
+    from_file, in_memory = run(SMPL(model_path=str(path)), betas, rotations), run(SMPL(seed=1), betas, rotations)
+    for key in ('vertices', 'joints', 'keypoints'):
+        np.testing.assert_array_equal(from_file[key], in_memory[key])
+    with pytest.raises(FileNotFoundError, match='nowhere.npz does not exist'):
+        SMPL(model_path=str(tmp_path / 'nowhere.npz'))
