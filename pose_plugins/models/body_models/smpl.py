@@ -80,6 +80,7 @@ class SMPL(nn.Module):
             betas (Tensor): Shape coefficients, (B, S).
             body_pose (Tensor): Rotation matrices of joints 1..23 relative to their parents, (B, 23, 3, 3).
             global_orient (Tensor): Rotation matrix of the root (pelvis), (B, 1, 3, 3).
+            All three are cast to the layer's dtype (its buffers': float32 unless the layer was converted).
 
         Returns:
             Dict[str, Tensor]: ``vertices`` (B, V, 3); ``joints`` (B, J, 3): SMPL's regressed joints after posing;
@@ -93,8 +94,9 @@ class SMPL(nn.Module):
                 shape = ', '.join(str(n) for n in expected[name][1:])
                 raise ValueError(f'SMPL.forward: {name} must have shape (B, {shape}) with the batch size B of betas, '
                                  f'got {tuple(tensor.shape)}')
-        pose = torch.cat([global_orient, body_pose], dim=1)  # (B, J, 3, 3)
-        vertices, joints = lbs(betas, pose, self.v_template, self.shapedirs, self.posedirs, self.J_regressor,
+        dtype = self.v_template.dtype  # the layer's (float32 unless converted); inputs follow it
+        pose = torch.cat([global_orient, body_pose], dim=1).to(dtype)  # (B, J, 3, 3)
+        vertices, joints = lbs(betas.to(dtype), pose, self.v_template, self.shapedirs, self.posedirs, self.J_regressor,
                                self.parents, self.lbs_weights, pose2rot=False)
         candidates = torch.cat([joints, vertices[:, self.keypoint_vertex_ids]], dim=1)
         return dict(vertices=vertices, joints=joints, keypoints=candidates[:, self.keypoint_index])

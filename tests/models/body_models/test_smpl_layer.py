@@ -176,6 +176,12 @@ def test_bad_input_shapes_name_the_field(body, field: str, shape, pattern: str) 
         body(**inputs)
 
 
+def test_inputs_follow_the_layers_dtype(body) -> None:
+    betas, rotations = random_pose(6, batch=1)
+    as_float32, as_float64 = run(body, betas, rotations), run(body, betas, rotations, torch.float64)
+    np.testing.assert_array_equal(as_float32['vertices'], as_float64['vertices'])  # float64 inputs cast first
+
+
 def test_bad_num_betas() -> None:
     with pytest.raises(ValueError, match=r'num_betas must be an int in \[1, 10\]'):
         SMPL(num_betas=11)
