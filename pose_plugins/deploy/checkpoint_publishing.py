@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from pose_plugins.compat import load_checkpoint_safely
+from .file_output import default_permissions
 
 __all__ = ['publish_checkpoint', 'plain_meta', 'KEPT_KEYS']
 
@@ -98,6 +99,7 @@ def publish_checkpoint(in_file: str, out_prefix: str) -> Tuple[str, List[str], L
     try:
         with os.fdopen(fd, 'wb') as f:
             torch.save(published, f)
+        default_permissions(partial)
         with open(partial, 'rb') as f:
             digest = hashlib.sha256(f.read()).hexdigest()
         final = f'{prefix}-{digest[:8]}.pth'

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from .decoding_pose_model import DecodingPoseModel
+from .file_output import default_permissions
 from .traceable_decoding import traceable_decoding
 
 __all__ = ['export_onnx', 'preprocessing_metadata', 'read_metadata', 'METADATA_KEYS', 'DEFAULT_OPSET']
@@ -145,6 +146,7 @@ def export_onnx(estimator: nn.Module, out_file: str, *, flip_test: bool = False,
         if check:
             onnx.checker.check_model(proto, full_check=True)
         onnx.save(proto, partial)
+        default_permissions(partial)
         if overwrite:
             os.replace(partial, out_file)
         else:

@@ -2,6 +2,7 @@
 with ``torch.load(weights_only=True)`` in a process that never imports pose_plugins, never overwrites."""
 import hashlib
 import json
+import os
 import subprocess
 import sys
 
@@ -43,6 +44,9 @@ def test_publish_keeps_weights_and_meta_only(training_checkpoint, tmp_path):
     final, removed, dropped = publish_checkpoint(str(path), str(tmp_path / 'out' / 'hrnet_tiny.pth'))
     digest = hashlib.sha256(open(final, 'rb').read()).hexdigest()
     assert final == str(tmp_path / 'out' / f'hrnet_tiny-{digest[:8]}.pth')
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(final).st_mode & 0o777 == 0o666 & ~umask  # as a plainly created file, not mkstemp's 0600
     assert sorted(removed) == ['message_hub', 'optimizer', 'param_schedulers', 'pose_plugins_resume']
     assert dropped == []
     probe = ('import json, sys, torch; ck = torch.load(sys.argv[1], weights_only=True); '
