@@ -7,7 +7,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_readme_demo_in_full(demo_coco, tmp_path):
-    """`bash scripts/demo.sh` as the README runs it: 12 epochs of the small HRNet reach synthetic-val AP >= 0.60
+    """`bash scripts/demo.sh` as the README runs it: 8 epochs of the small HRNet reach synthetic-val AP >= 0.60
     (the README's figure: 0.736) and the loss falls (logged every 20 iterations, averaged over 50)."""
     run = run_demo(DEMO_CONFIG, demo_coco, tmp_path / 'demo')
     assert run.metrics['coco/AP'] >= 0.60, run.metrics
