@@ -57,7 +57,7 @@ setup(
     python_requires='>=3.11',  # typing.Self
     install_requires=['numpy>=2', 'torch>=2.1', 'mmengine==0.10.7', 'opencv-python', 'pillow', 'smplx==0.1.28'],
     extras_require={
-        'tests': ['pytest>=7', 'pytest-xdist>=3.5'],  # = requirements-tests.txt (setup.sh installs it)
+        'tests': ['pytest>=7', 'pytest-xdist>=3.5', 'filelock'],  # = requirements-tests.txt (setup.sh installs it)
         'deploy': ['onnx==1.23.2', 'onnxruntime==1.31.1'],  # = requirements-deploy.txt (setup.sh installs it)
     },
 )
