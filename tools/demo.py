@@ -10,7 +10,9 @@
 4. runs mmpose's MMPoseInferencer on a val image with the val set's person boxes and saves the drawing (a 3D
    config: mmpose's inference_topdown, predictions saved as JSON).
 Prints the metrics, the time of each step and where everything went. A config may carry
-``synthetic_data = dict(...)``: SyntheticCocoConfig options for its data (e.g. ``with_3d=True``).
+``synthetic_data = dict(...)``: SyntheticCocoConfig options for its data (e.g. ``with_3d=True``), or with
+``mesh=True`` SyntheticMeshConfig options (mesh people with SMPL fields; ``num_train_images`` /
+``num_val_images`` may change the counts), whose demo draws the recovered meshes and writes them as .obj.
 """
 import argparse
 import json
@@ -46,7 +48,13 @@ def ensure_data(data_root: str, synthetic_options: dict) -> None:
     tmp = data_root.rstrip('/') + '.partial'
     shutil.rmtree(tmp, ignore_errors=True)  # our own half-written output from an interrupted run
     start = time.time()
-    make_synthetic_coco(tmp, **DATA, config=SyntheticCocoConfig(**synthetic_options))
+    if synthetic_options.get('mesh'):  # mesh people (SMPL fields); the config may set its own image counts
+        from pose_plugins.datasets.synthetic import SyntheticMeshConfig, make_synthetic_mesh_coco
+        options = {k: v for k, v in synthetic_options.items() if k != 'mesh' and k not in DATA}
+        make_synthetic_mesh_coco(tmp, **dict(DATA, **{k: v for k, v in synthetic_options.items() if k in DATA}),
+                                 config=SyntheticMeshConfig.from_options(options))
+    else:
+        make_synthetic_coco(tmp, **DATA, config=SyntheticCocoConfig(**synthetic_options))
     with open(osp.join(tmp, '.complete.json'), 'w') as f:
         json.dump(wanted, f)
     if osp.exists(data_root):
@@ -67,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.time()
-    base_cfg = load_config(args.config, {})
+    base_cfg = load_config(args.config, {k: v for k, v in args.cfg_options.items() if k.startswith('synthetic_data.')})
     data_root = args.data_root or base_cfg.get('data_root', 'data/synthetic_coco/')
     ensure_data(data_root.rstrip('/'), dict(base_cfg.get('synthetic_data', {})))
     t_data = time.time()
@@ -81,7 +89,11 @@ def main() -> None:
                'val_dataloader.dataset.data_root': root}
     if 'bbox_file' in base_cfg.val_dataloader.dataset:  # 2D: the generator's GT boxes in detector format
         options['val_dataloader.dataset.bbox_file'] = root + 'person_detection_results/val_gt_boxes.json'
-    if 'ann_file' in base_cfg.val_evaluator:  # CocoMetric
+    if isinstance(base_cfg.val_evaluator, list):  # several metrics (the mesh demo: CocoMetric + MeshMetric)
+        for index, evaluator in enumerate(base_cfg.val_evaluator):
+            if 'ann_file' in evaluator:
+                options[f'val_evaluator.{index}.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
+    elif 'ann_file' in base_cfg.val_evaluator:  # CocoMetric
         options['val_evaluator.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
     if args.epochs is not None:
         options['train_cfg.max_epochs'] = args.epochs
@@ -109,6 +121,12 @@ def main() -> None:
     out_dir = osp.join(work_dir, 'inference')
     if cfg.model.head.get('depth_bins', 1) > 1:
         people, drawing = infer_3d(test_cfg, checkpoint, image_path, boxes, out_dir), None
+    elif cfg.model.head.type.endswith('SMPLRegressionHead'):  # the meshes drawn over the image, and .obj files
+        from mmpose.apis import init_model
+        from pose_plugins.visualization import infer_meshes
+        people = infer_meshes(init_model(test_cfg, checkpoint, device='cpu'), image_path, boxes, out_dir,
+                              obj_dir=osp.join(out_dir, 'meshes'))
+        drawing = osp.join(out_dir, image['file_name'])
     else:
         for result in run_inference(args.config, checkpoint, image_path, out_dir, boxes={image_path: boxes}):
             people = result['predictions'][0]

@@ -101,6 +101,7 @@ from .coco_format import (COCO_FLIP_INDICES, COCO_KEYPOINT_NAMES, COCO_PERSON_CA
                           NUM_KEYPOINTS, SPLITS)
 from .coco_writer import make_synthetic_coco
 from .config import SyntheticCocoConfig
+from .mesh_writer import SyntheticMeshConfig, make_synthetic_mesh_coco  # noqa: F401  (mesh people)
 from .render import render_synthetic_image
 
 __all__ = [

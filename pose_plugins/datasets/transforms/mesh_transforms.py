@@ -9,7 +9,7 @@ Note:
     K: keypoints (17); J: 24 SMPL joints; S: shape coefficients (10); V: vertices of the body model.
 """
 from types import MappingProxyType
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
@@ -61,9 +61,11 @@ class GenerateMeshTarget(BaseTransform):
     ``keypoints_3d_labels`` (1, K * 3) metres and ``keypoints_3d_weights`` (1, 1) = ``has_keypoints_3d``;
     ``smpl_pose_labels`` (1, 72) axis-angle, ``smpl_betas_labels`` (1, S), ``has_smpl`` (1, 1). Flat, so that
     the head base stacks every label along its instance axis. Evaluation ground truth (``gt_instances``):
-    ``keypoints_3d`` (1, K, 3), ``smpl_pose``, ``smpl_betas``, ``has_smpl``, ``has_keypoints_3d`` and, with
-    ``body_model``, ``vertices`` (1, V, 3) of the (augmented) ground-truth parameters, in metres, in the body
-    model's frame turned by the global orientation (what the head predicts).
+    ``keypoints_3d`` (1, K, 3), ``smpl_pose``, ``smpl_betas``, ``has_smpl``, ``has_keypoints_3d``; with
+    ``body_model``, for samples with SMPL, ``vertices`` (1, V, 3) and ``keypoints_3d`` of the (augmented)
+    ground-truth parameters, in metres, in the body model's frame turned by the global orientation (the head's
+    frame; the annotation's camera-frame keypoints differ by the translation only, and the metric's PVE needs
+    joints and vertices in one frame).
 
     Data without SMPL or 3D fields (e.g. detector boxes) get zeros and ``has_smpl = has_keypoints_3d = 0``.
 
@@ -80,7 +82,10 @@ class GenerateMeshTarget(BaseTransform):
         self._body_model = None
 
     def transform(self, results: Dict[str, Any]) -> Dict[str, Any]:
-        """Add the labels and ground truth (class docstring) to ``results``."""
+        """Add the labels and ground truth (class docstring) to ``results``; inference data (no ``keypoints``,
+        e.g. mmpose's ``inference_topdown``) pass unchanged."""
+        if results.get('keypoints') is None:
+            return results
         for key in ('input_size', 'input_center', 'input_scale', 'transformed_keypoints'):
             if key not in results:
                 raise KeyError(f'GenerateMeshTarget needs {key!r} from TopdownAffine; put it after TopdownAffine '
@@ -124,19 +129,20 @@ class GenerateMeshTarget(BaseTransform):
             smpl_pose_labels=pose, smpl_betas_labels=betas, has_smpl=has_smpl.reshape(1, 1),
             keypoints_3d=kpts_3d, smpl_pose=pose, smpl_betas=betas, has_keypoints_3d=has_3d,
             label_mapping_table=dict(MESH_LABELS), instance_mapping_table=dict(MESH_INSTANCES))
-        if self.body_model_cfg is not None:
-            results['vertices'] = self._vertices(rotmat, betas)
+        if self.body_model_cfg is not None and has_smpl[0] > 0:
+            results['vertices'], results['keypoints_3d'] = self._body(rotmat, betas)
         return results
 
-    def _vertices(self, rotmat: torch.Tensor, betas: np.ndarray) -> np.ndarray:
-        """(1, V, 3) vertices of the ground-truth parameters (rotmat (1, 24, 3, 3), betas (1, S))."""
+    def _body(self, rotmat: torch.Tensor, betas: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Vertices (1, V, 3) and COCO keypoints (1, K, 3) of the ground-truth parameters (rotmat (1, 24, 3, 3),
+        betas (1, S)), in one frame (the body model's, no translation), as the mesh metric's PVE needs."""
         if self._body_model is None:
             from pose_plugins.registry import MODELS
             self._body_model = MODELS.build(self.body_model_cfg).eval()
         with torch.no_grad():
             out = self._body_model(betas=torch.from_numpy(betas), body_pose=rotmat[:, 1:],
                                    global_orient=rotmat[:, :1])
-        return out['vertices'].numpy().astype(np.float32)
+        return out['vertices'].numpy().astype(np.float32), out['keypoints'].numpy().astype(np.float32)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(body_model={self.body_model_cfg!r}, num_betas={self.num_betas})'

@@ -1,0 +1,278 @@
+"""Synthetic mesh people: SMPL-format bodies posed from a prior over plausible joint angles and shapes, placed
+in front of a pinhole camera, rendered as shaded triangles in depth order, with SMPL ground truth per person.
+
+The body is :class:`pose_plugins.models.body_models.SMPL` (by default the synthetic SMPL-format mannequin; NOT
+SMPL). One image (:func:`render_mesh_image`):
+
+* the textured background of the 2D people (:func:`~.drawing.draw_background`);
+* 1-3 people (``people_per_image``). Each: betas ~ N(0, ``shape_std``^2) clipped to +-2.5 std; every joint
+  rotation drawn uniformly from :data:`POSE_PRIOR` (axis-angle components in degrees, times ``pose_scale``,
+  left side; the right side mirrors an independent draw: ``(x, -y, -z)``); the global orientation upright and
+  facing the camera (a half turn about X from SMPL's y-up frame), turned by a yaw about the vertical in
+  +-``yaw_range``, a tilt about X in +-``tilt_range`` and an in-plane roll in +-``rotation_range`` (degrees). The
+  person is ``person_height`` pixels tall (for 1.7 m) at depth ``Z = f * 1.7 m / height`` and its pelvis lands
+  anywhere in the image (partly outside with ``truncation_prob``), with ``max_overlap`` / ``placement_tries`` /
+  ``min_keypoints_in_image`` as for the 2D people;
+* the meshes drawn together by :func:`pose_plugins.visualization.draw_meshes` -- a per-pixel z-buffer, so people
+  and limbs occlude each other correctly -- each face coloured by body part (skin for the face and hands, hair on
+  the back of the head, a shirt and sleeves, trousers, shoes; left and right alike, so a mirrored image shows a
+  plausible person again) and Lambert-shaded for a light near the camera;
+* occluders (``occlusion_prob``), Gaussian noise and a JPEG, as for the 2D people.
+
+Camera: square pixels, ``f = focal_length * image width``, principal point at the image centre (the 3D people's
+camera, :func:`~.geometry.pinhole_camera`). Annotations (``COCO mesh layout``, read by
+:class:`pose_plugins.datasets.CocoMeshDataset`): the 2D fields of :func:`~.annotations.person_annotation`
+(visibility 2 where the person's own surface is on top at the keypoint's pixel, 1 where another person or an
+occluder covers it, 0 outside the image; face points at most 1 for a person turned away by more than 90 degrees),
+plus ``keypoints_3d`` (K * 3, camera frame, mm), ``smpl_pose`` (72, axis-angle, global orientation in the camera
+frame), ``smpl_betas`` (10), ``has_smpl`` (1) and ``smpl_transl`` (3, metres: camera-frame position of the model
+origin). Every image entry carries ``camera_param``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
+import torch
+
+from .config import SyntheticCocoConfig
+from .drawing import draw_background, draw_occluder
+from .geometry import box_iou, in_image, pinhole_camera
+from .annotations import person_annotation
+
+__all__ = ['SyntheticMeshConfig', 'POSE_PRIOR', 'sample_smpl_parameters', 'render_mesh_image']
+
+# Uniform ranges (degrees) of the axis-angle components (x, y, z) of the left-side and central joints in SMPL's
+# frame (y up, the body faces +z, T-pose at zero). Negative x at the hip swings the leg forward, positive x at
+# the knee bends it; negative z at the shoulder lowers the arm from the T-pose, negative y at the elbow bends the
+# forearm forward.
+POSE_PRIOR: Mapping[int, Tuple[Tuple[float, float], ...]] = MappingProxyType({
+    1: ((-70, 20), (-20, 20), (-5, 25)), 4: ((0, 100), (0, 0), (0, 0)), 7: ((-20, 20), (-10, 10), (-10, 10)),
+    10: ((-5, 5), (0, 0), (0, 0)), 3: ((-5, 15), (-10, 10), (-7, 7)), 6: ((-5, 15), (-10, 10), (-7, 7)),
+    9: ((-5, 15), (-10, 10), (-7, 7)), 12: ((-10, 20), (-20, 20), (-10, 10)), 15: ((-10, 10), (-25, 25), (-10, 10)),
+    13: ((0, 0), (-5, 5), (-10, 10)), 16: ((-30, 30), (-60, 40), (-75, 30)), 18: ((0, 0), (-130, 0), (0, 0)),
+    20: ((-20, 20), (-20, 20), (-20, 20)), 22: ((-10, 10), (-10, 10), (-10, 10))})
+_RIGHT_OF = {1: 2, 4: 5, 7: 8, 10: 11, 13: 14, 16: 17, 18: 19, 20: 21, 22: 23}
+_BODY_HEIGHT_M = 1.7
+_BETA_CLIP = 2.5
+# Body-part colour groups by SMPL joint (each vertex belongs to the joint of its largest skinning weight).
+_SKIN_JOINTS, _SHIRT_JOINTS = (12, 15, 20, 21, 22, 23), (0, 3, 6, 9, 13, 14, 16, 17)
+_SLEEVE_JOINTS, _TROUSER_JOINTS, _SHOE_JOINTS = (18, 19), (1, 2, 4, 5), (7, 8, 10, 11)
+_SKIN_TONES = np.array([(60, 80, 120), (80, 110, 160), (100, 140, 200), (140, 180, 230), (170, 205, 240)],
+                       dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class SyntheticMeshConfig:
+    """Generation options of the synthetic mesh people (frozen; ``dataclasses.replace`` makes variants).
+
+    Args:
+        coco (SyntheticCocoConfig): The options shared with the 2D people: ``image_size``, ``people_per_image``,
+            ``person_height`` (pixels for a 1.7 m body), ``rotation_range`` (in-plane roll), ``truncation_prob``,
+            ``min_keypoints_in_image``, ``max_overlap``, ``placement_tries``, ``occlusion_prob``,
+            ``occluder_size``, ``background_shapes``, ``noise_std``, ``jpeg_quality``, ``focal_length`` (image
+            widths). Its other fields are not used. Defaults to ``SyntheticCocoConfig(rotation_range=15.0)``.
+        pose_scale (float): Factor on every range of :data:`POSE_PRIOR`; 0 gives the T-pose. Defaults to 1.0.
+        yaw_range (float): Maximum absolute turn about the vertical in degrees (180: any direction). Default 45.
+        tilt_range (float): Maximum absolute tilt towards / away from the camera in degrees. Defaults to 10.
+        shape_std (float): Standard deviation of the betas. Defaults to 1.0.
+        body_model_seed (int): Seed of the synthetic body model. Defaults to 0.
+    """
+
+    coco: SyntheticCocoConfig = SyntheticCocoConfig(rotation_range=15.0)
+    pose_scale: float = 1.0
+    yaw_range: float = 45.0
+    tilt_range: float = 10.0
+    shape_std: float = 1.0
+    body_model_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.coco, SyntheticCocoConfig):
+            raise ValueError(f'SyntheticMeshConfig.coco must be a SyntheticCocoConfig, got {self.coco!r}')
+        for name, low, high in (('pose_scale', 0.0, 2.0), ('yaw_range', 0.0, 180.0), ('tilt_range', 0.0, 90.0),
+                                ('shape_std', 0.0, 3.0)):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not low <= value <= high:
+                raise ValueError(f'SyntheticMeshConfig.{name} must be in [{low}, {high}], got {value!r}')
+
+    @classmethod
+    def from_options(cls, options: Mapping) -> 'SyntheticMeshConfig':
+        """From a flat dict of this class's and :class:`SyntheticCocoConfig`'s fields (what a config's
+        ``synthetic_data`` or the command line gives); an unknown name is a ValueError naming it."""
+        own = {f.name for f in dataclasses.fields(cls)} - {'coco'}
+        shared = {f.name for f in dataclasses.fields(SyntheticCocoConfig)}
+        unknown = sorted(set(options) - own - shared)
+        if unknown:
+            raise ValueError(f'SyntheticMeshConfig: unknown options {unknown}; allowed: {sorted(own | shared)}')
+        coco = dict(dict(rotation_range=15.0), **{k: v for k, v in options.items() if k in shared})
+        coco = {k: tuple(v) if isinstance(v, list) else v for k, v in coco.items()}
+        return cls(coco=SyntheticCocoConfig(**coco), **{k: v for k, v in options.items() if k in own})
+
+
+@functools.lru_cache(maxsize=2)
+def _body(seed: int):
+    """The body model of ``seed`` (built once per process) and each vertex's colour group."""
+    from pose_plugins.models.body_models import SMPL
+    body = SMPL(seed=seed).eval()
+    part = body.lbs_weights.argmax(dim=1).numpy()
+    front_of_head = (part == 15) & (body.v_template[:, 2].numpy() > body.v_template[part == 15, 2].mean().item())
+    return body, part, front_of_head
+
+
+def _turn(axis: int, degrees: float) -> np.ndarray:
+    """Rotation matrix (3, 3) of ``degrees`` about coordinate ``axis``."""
+    a = np.deg2rad(degrees)
+    c, s = np.cos(a), np.sin(a)
+    i, j = [k for k in range(3) if k != axis]
+    m = np.eye(3)
+    m[i, i], m[i, j], m[j, i], m[j, j] = c, -s, s, c
+    return m
+
+
+def sample_smpl_parameters(rng: np.random.Generator, cfg: SyntheticMeshConfig) -> Dict[str, np.ndarray]:
+    """One person's SMPL parameters from the prior (module docstring).
+
+    Returns:
+        dict: ``pose`` (24, 3) axis-angle (radians; row 0 the global orientation in the camera frame),
+        ``betas`` (10, ), ``yaw`` () degrees (|yaw| > 90: turned away).
+    """
+    from pose_plugins.models.layers.rotation_6d import matrix_to_axis_angle
+    pose = np.zeros((24, 3))
+    for joint, ranges in POSE_PRIOR.items():
+        low, high = np.array(ranges, dtype=np.float64).T * cfg.pose_scale
+        pose[joint] = np.deg2rad(rng.uniform(low, high))
+        if joint in _RIGHT_OF:
+            pose[_RIGHT_OF[joint]] = np.deg2rad(rng.uniform(low, high)) * np.array([1.0, -1.0, -1.0])
+    betas = np.clip(rng.normal(0.0, 1.0, size=10) * cfg.shape_std, -_BETA_CLIP * max(cfg.shape_std, 1e-9),
+                    _BETA_CLIP * max(cfg.shape_std, 1e-9))
+    yaw = rng.uniform(-cfg.yaw_range, cfg.yaw_range)
+    tilt = rng.uniform(-cfg.tilt_range, cfg.tilt_range)
+    roll = rng.uniform(-cfg.coco.rotation_range, cfg.coco.rotation_range)
+    orient = _turn(2, roll) @ _turn(0, tilt) @ _turn(1, yaw) @ _turn(0, 180.0)
+    pose[0] = matrix_to_axis_angle(torch.from_numpy(orient)).numpy()
+    return dict(pose=pose, betas=betas, yaw=np.asarray(yaw))
+
+
+def _pose_bodies(params: List[Dict[str, np.ndarray]], seed: int) -> Dict[str, np.ndarray]:
+    """Body model on a list of parameter sets: ``vertices`` (P, V, 3), ``joints`` (P, 24, 3), ``keypoints``
+    (P, 17, 3), metres, model frame turned by the global orientation."""
+    from pose_plugins.models.layers.rotation_6d import axis_angle_to_matrix
+    body, _, _ = _body(seed)
+    rotmat = axis_angle_to_matrix(torch.as_tensor(np.stack([p['pose'] for p in params]), dtype=torch.float32))
+    with torch.no_grad():
+        out = body(betas=torch.as_tensor(np.stack([p['betas'] for p in params]), dtype=torch.float32),
+                   body_pose=rotmat[:, 1:], global_orient=rotmat[:, :1])
+    return {key: value.double().numpy() for key, value in out.items()}
+
+
+def _place(rng: np.random.Generator, cfg: SyntheticMeshConfig, placed: np.ndarray) -> Optional[Dict]:
+    """Sample a person and a position until it fits (the 2D people's rules); ``None`` after
+    ``placement_tries``."""
+    coco = cfg.coco
+    focal, centre = pinhole_camera(coco)
+    size = np.asarray(coco.image_size, dtype=np.float64)
+    for _ in range(coco.placement_tries):
+        params = sample_smpl_parameters(rng, cfg)
+        height = rng.uniform(*coco.person_height)
+        truncate = bool(rng.random() < coco.truncation_prob)
+        body = {key: value[0] for key, value in _pose_bodies([params], cfg.body_model_seed).items()}
+        depth = focal[0] * _BODY_HEIGHT_M / height
+        margin = 0.0 if truncate else 0.3 * height
+        pelvis_pixel = rng.uniform(margin, size - margin) if np.all(size > 2 * margin) else size / 2
+        root = body['joints'][0]
+        transl = np.array([(pelvis_pixel[0] - centre[0]) * depth / focal[0],
+                           (pelvis_pixel[1] - centre[1]) * depth / focal[1], depth]) - root
+        vertices = body['vertices'] + transl
+        pixels = vertices[:, :2] / vertices[:, 2:] * focal + centre
+        keypoints_3d = body['keypoints'] + transl
+        keypoints = keypoints_3d[:, :2] / keypoints_3d[:, 2:] * focal + centre
+        box = np.concatenate([pixels.min(0), pixels.max(0)])
+        if np.count_nonzero(in_image(keypoints, coco.image_size)) < coco.min_keypoints_in_image:
+            continue
+        if len(placed) and box_iou(box, placed).max() > coco.max_overlap:
+            continue
+        return dict(params=params, transl=transl, vertices=vertices, pixels=pixels, keypoints=keypoints,
+                    keypoints_3d=keypoints_3d, box=box, height=height, back_facing=abs(float(params['yaw'])) > 90.0)
+    return None
+
+
+def _face_colours(rng: np.random.Generator, faces: np.ndarray, seed: int) -> np.ndarray:
+    """Per-face BGR colours (F, 3) of one person's clothing, skin and hair (module docstring)."""
+    _, part, front_of_head = _body(seed)
+    skin = np.clip(_SKIN_TONES[rng.integers(len(_SKIN_TONES))] + rng.uniform(-12, 12, size=3), 0, 255)
+    shirt, trousers = rng.uniform(20.0, 235.0, size=(2, 3))
+    sleeve = shirt if rng.random() < 0.5 else skin
+    hair, shoes = rng.uniform(10.0, 90.0, size=(2, 3))
+    vertex_colour = np.zeros((len(part), 3))
+    for joints, colour in ((_SKIN_JOINTS, skin), (_SHIRT_JOINTS, shirt), (_SLEEVE_JOINTS, sleeve),
+                           (_TROUSER_JOINTS, trousers), (_SHOE_JOINTS, shoes)):
+        vertex_colour[np.isin(part, joints)] = colour
+    vertex_colour[(part == 15) & ~front_of_head] = hair
+    return vertex_colour[faces[:, 0]]
+
+
+def render_mesh_image(rng: np.random.Generator, cfg: Optional[SyntheticMeshConfig] = None
+                      ) -> Tuple[np.ndarray, List[Dict]]:
+    """Render one image of mesh people and their COCO mesh annotations (module docstring).
+
+    Note:
+        K keypoints (17, COCO order), P people in the image, V vertices.
+
+    Args:
+        rng (np.random.Generator): The only source of randomness; the same state gives the same output.
+        cfg (SyntheticMeshConfig, optional): Generation options; defaults to ``SyntheticMeshConfig()``.
+
+    Returns:
+        tuple:
+        - image (np.ndarray): (H, W, 3) uint8 BGR.
+        - annotations (list[dict]): P dicts with the COCO fields of :func:`~.annotations.person_annotation` and
+          ``keypoints_3d`` (K * 3, mm), ``smpl_pose`` (72), ``smpl_betas`` (10), ``has_smpl`` (1) and
+          ``smpl_transl`` (3, m); the caller adds ``id``, ``image_id`` and ``category_id``.
+    """
+    from pose_plugins.visualization.mesh_drawing import draw_meshes, shade_faces
+    cfg = SyntheticMeshConfig() if cfg is None else cfg
+    coco = cfg.coco
+    image = draw_background(rng, coco)
+    people: List[Dict] = []
+    wanted = int(rng.integers(coco.people_per_image[0], coco.people_per_image[1] + 1))
+    for _ in range(50 + wanted):
+        if len(people) >= wanted:
+            break
+        person = _place(rng, cfg, np.array([p['box'] for p in people]).reshape(-1, 4))
+        if person is not None:
+            people.append(person)
+        elif people:
+            wanted -= 1
+    if not people:
+        raise ValueError(f'render_mesh_image: no person could be placed; check image_size={coco.image_size!r}, '
+                         f'person_height={coco.person_height!r} and min_keypoints_in_image='
+                         f'{coco.min_keypoints_in_image!r}')
+    body, _, _ = _body(cfg.body_model_seed)
+    faces = body.faces
+    light = np.array([rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5), 1.0])
+    colours = [_face_colours(rng, faces, cfg.body_model_seed) for _ in people]
+    shades = [shade_faces(p['vertices'], faces, light=light) for p in people]
+    image, owner, silhouettes = draw_meshes(image, [(p['pixels'], p['vertices'][:, 2]) for p in people], faces,
+                                            colours=colours, shades=shades)
+    owner = owner.astype(np.uint8)
+    for person in people:
+        if rng.random() < coco.occlusion_prob:
+            draw_occluder(rng, image, owner, person, coco)
+    if coco.noise_std > 0:
+        noise = rng.standard_normal(size=image.shape, dtype=np.float32) * np.float32(coco.noise_std)
+        image = np.clip(np.round(image.astype(np.float32) + noise), 0, 255).astype(np.uint8)
+    plain = dataclasses.replace(coco, with_3d=False)
+    annotations = []
+    for index, (person, mask) in enumerate(zip(people, silhouettes)):
+        fields = person_annotation(person, index + 1, owner, mask.astype(np.uint8), plain)
+        fields.update(
+            keypoints_3d=[round(float(v), 2) for v in (person['keypoints_3d'] * 1000.0).reshape(-1)],
+            smpl_pose=[round(float(v), 6) for v in person['params']['pose'].reshape(-1)],
+            smpl_betas=[round(float(v), 6) for v in person['params']['betas']],
+            has_smpl=1, smpl_transl=[round(float(v), 6) for v in person['transl']])
+        annotations.append(fields)
+    return image, annotations
