@@ -46,7 +46,7 @@ _HOURGLASS_RESIDUAL = [  # princeton-vl Residual -> our HourglassResidual (same 
     (r'^(.*)\.skip_layer\.conv\.(weight|bias)$', ('skip', r'\1.skip.\2')),  # used if widths differ
     (r'^(.*)\.(bn[123])\.(.*)$', r'\1.\2.\3'),
 ]
-_HOURGLASS_PREFIXES = [  # outer module renames, applied before the residual rules
+_HOURGLASS_PREFIXES = [  # outer module renames; the residual rules then apply to what they produce
     (r'^pre\.0\.conv\.weight$', 'backbone.stem.0.weight'),
     (r'^pre\.0\.conv\.bias$', ('fold', 'backbone.stem.1.running_mean')),
     (r'^pre\.0\.bn\.(.*)$', r'backbone.stem.1.\1'),
@@ -71,7 +71,7 @@ LAYOUTS: Mapping[str, dict] = {
         (r'^deconv_layers\.(.*)$', r'head.deconv_layers.\1'),
         (r'^final_layer\.(weight|bias)$', r'head.final_layer.\1'),
     ]),
-    'hourglass': dict(target='model', rules=_HOURGLASS_PREFIXES),
+    'hourglass': dict(target='model', rules=_HOURGLASS_PREFIXES, nested=_HOURGLASS_RESIDUAL),
     'posenet3d': dict(target='model', rules=[
         (r'^backbone\.(conv1|bn1|layer[1-4])\.(.*)$', r'backbone.\1.\2'),
         (r'^backbone\.fc\.(.*)$', None),
@@ -127,11 +127,14 @@ def _apply(rules: list, key: str) -> Tuple[bool, Optional[Tuple[str, str]]]:
     return False, None
 
 
-def _hourglass_key(key: str) -> Tuple[bool, Optional[Tuple[str, str]]]:
-    """princeton-vl key -> action: the outer module's rename, then, inside a ``Residual``, the residual's rules."""
-    found, action = _apply(_HOURGLASS_PREFIXES, key)
-    if found and action[0] == 'rename' and re.search(r'\.(bn[123]|conv[123]|skip_layer)\.', action[1]):
-        return _apply(_HOURGLASS_RESIDUAL, action[1])
+def _resolve(layout: Mapping[str, list], key: str) -> Tuple[bool, Optional[Tuple[str, str]]]:
+    """The action for ``key``: the layout's first matching rule; a renamed key is then tried against the
+    layout's ``nested`` rules (the modules inside a renamed one, e.g. a Residual inside an hourglass)."""
+    found, action = _apply(layout['rules'], key)
+    if found and action is not None and action[0] == 'rename' and layout.get('nested'):
+        nested_found, nested_action = _apply(layout['nested'], action[1])
+        if nested_found:
+            return nested_found, nested_action
     return found, action
 
 
@@ -158,7 +161,7 @@ def convert_state_dict(source: Mapping[str, Tensor], layout: str) -> Tuple[Dict[
     converted: Dict[str, Tensor] = {}
     folds: List[Tuple[str, str, Tensor]] = []
     for key, value in source.items():
-        found, action = _hourglass_key(key) if layout == 'hourglass' else _apply(LAYOUTS[layout]['rules'], key)
+        found, action = _resolve(LAYOUTS[layout], key)
         if not found:
             report.unmatched.append(key)
         elif action is None:
