@@ -112,7 +112,7 @@ def bench_encode(args: argparse.Namespace) -> List[dict]:
 
     from pose_plugins.codecs import CPNBlurHeatmap, IntegralRegressionLabel, MSRAHeatmap
 
-    batch = 8 if args.quick else 64
+    batch = 4 if args.quick else 64
     keypoints = _keypoints(batch)
     visible = np.ones(keypoints.shape[:3], np.float32)
     size = dict(input_size=INPUT_WH, heatmap_size=HEATMAP_HW[::-1])
@@ -182,7 +182,7 @@ def bench_decode(args: argparse.Namespace) -> List[dict]:
         with DefaultScope.overwrite_default_scope('mmpose'):
             theirs = MMPoseHeatmapHead(**head_cfg, decoder=dict(type='MSRAHeatmap', **codec)).eval()
         ours = HeatmapHead(**head_cfg, decoder=dict(type='pose_plugins.MSRAHeatmap', **codec)).eval()
-        for batch in ((1, 8) if args.quick else (1, 64, 256)):
+        for batch in ((1, 4) if args.quick else (1, 64, 256)):
             heatmaps = _predicted_heatmaps(batch)
             samples = [PoseDataSample(metainfo=dict(flip_indices=list(range(K)))) for _ in range(batch)]
             with torch.no_grad():
@@ -250,7 +250,7 @@ def synthetic_set(kind: str, args: argparse.Namespace) -> str:
     from pose_plugins.datasets import SyntheticCocoConfig, make_synthetic_coco
     root = osp.join(args.tmp_dir, kind)
     if not osp.isdir(root):
-        images = 6 if args.quick else 40
+        images = 3 if args.quick else 40
         config = SyntheticCocoConfig() if kind == 'demo' else SyntheticCocoConfig(
             image_size=(640, 480), people_per_image=(2, 6), person_height=(150.0, 420.0))
         make_synthetic_coco(root, num_train_images=images, num_val_images=2, seed=0, config=config)

@@ -1,7 +1,5 @@
 """The fast training data path: PackTopdownInputs + TopdownTargetDataPreprocessor give the targets of
 GenerateTarget + PackPoseInputs, for every codec of our configs, and a training step runs through it."""
-import copy
-
 import numpy as np
 import pytest
 import torch
@@ -12,7 +10,6 @@ from mmpose.registry import DATASETS, MODELS
 
 import pose_plugins  # noqa: F401
 from conftest import REPO
-from pose_plugins.datasets.transforms import PackTopdownInputs
 
 # Every codec kind: MSRA (HRNet, SimpleBaseline, Hourglass), CPN's 4 blur levels, integral labels (+ heatmaps).
 CODECS = {
@@ -71,21 +68,6 @@ def test_validation_batches_and_samples_with_targets_are_left_alone(tiny_coco):
     with pytest.raises(ValueError, match='no batch_encode'):
         MODELS.build(dict(type='pose_plugins.TopdownTargetDataPreprocessor',
                           encoder=dict(type='MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2)))
-
-
-def test_pack_topdown_inputs_packs_what_pack_pose_inputs_does():
-    rng = np.random.default_rng(0)
-    results = dict(img=rng.integers(0, 255, (8, 6, 3), dtype=np.uint8), keypoints=rng.random((1, 3, 2)),
-                   transformed_keypoints=rng.random((1, 3, 2)), keypoints_visible=np.ones((1, 3)),
-                   bbox=np.zeros((1, 4)), img_id=7, flip_indices=[0, 2, 1], input_size=(6, 8), extra='not packed')
-    from mmpose.datasets.transforms import PackPoseInputs
-    ours = PackTopdownInputs()(copy.deepcopy(results))
-    theirs = PackPoseInputs(pack_transformed=True)(copy.deepcopy(results))
-    assert torch.equal(ours['inputs'], theirs['inputs'])
-    assert ours['data_samples'].metainfo == theirs['data_samples'].metainfo
-    for key in ('keypoints', 'transformed_keypoints', 'keypoints_visible', 'bboxes'):
-        np.testing.assert_array_equal(ours['data_samples'].gt_instances.get(key),
-                                      theirs['data_samples'].gt_instances.get(key))
 
 
 @pytest.mark.parametrize('config', ['configs/demo/hrnet_tiny_synthetic.py', 'configs/cpn_res50_coco.py'])
