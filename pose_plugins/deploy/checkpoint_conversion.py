@@ -30,7 +30,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
-import torch
 from torch import Tensor
 
 __all__ = ['LAYOUTS', 'ConversionReport', 'convert_state_dict', 'strip_module_prefix']

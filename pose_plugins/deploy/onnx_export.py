@@ -14,7 +14,6 @@ import tempfile
 import warnings
 from typing import Any, Dict, Optional
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -65,9 +64,10 @@ def preprocessing_metadata(estimator: nn.Module) -> Dict[str, Any]:
     normalize = preprocessor._enable_normalize
     padding = 1.25
     for step in _test_pipeline(cfg):
-        if step.get('type') == 'GetBBoxCenterScale':
+        kind = str(step.get('type', '')).split('.')[-1]  # mmpose's or a scoped variant of it
+        if kind == 'GetBBoxCenterScale':
             padding = float(step.get('padding', 1.25))
-        if step.get('type') == 'TopdownAffine' and step.get('use_udp', False):
+        if kind == 'TopdownAffine' and step.get('use_udp', False):
             raise ValueError('export: the test pipeline\'s TopdownAffine(use_udp=True) is not reproduced by the '
                              'runtime; only use_udp=False is supported')
     meta = getattr(estimator, 'dataset_meta', None) or {}
