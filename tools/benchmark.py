@@ -390,7 +390,7 @@ def bench_train(args: argparse.Namespace) -> List[dict]:
     workers = ours_cfg.train_dataloader.num_workers
     drain = 2 * workers + 1  # the batches a side's workers prefetched (prefetch_factor 2) while the other ran
     samples: Dict[str, List[float]] = {name: [] for name in steps}
-    for _ in range(args.repeats if not args.quick else 1):
+    for _ in range(args.train_rounds):
         for name, step in steps.items():
             for _ in range(drain):
                 step()
@@ -484,6 +484,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--model-configs', default=','.join(MODEL_CONFIGS),
                         help='configs/<name>.py of the model section, comma-separated, or "all"')
     parser.add_argument('--train-iters', type=int, default=12, help='timed training iterations a round (default 12)')
+    parser.add_argument('--train-rounds', type=int, default=3, help='alternating rounds of each side (default 3)')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads (default 1)')
     parser.add_argument('--out', help='JSON output path (default: work_dirs/benchmark/<UTC time>.json)')
     args = parser.parse_args(argv)
@@ -493,7 +494,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error(f'unknown sections {unknown}; choose from {",".join(SECTIONS)}')
     args.sections = sections
     if args.quick:
-        args.repeats, args.min_time, args.model_repeats, args.train_iters = 2, 0.01, 1, 1
+        args.repeats, args.min_time, args.model_repeats, args.train_iters, args.train_rounds = 2, 0.01, 1, 1, 1
         args.model_configs = 'hrnet_w32_coco'
     return args
 
