@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import REPO, image, randomize_state, run_tool
+from conftest import REPO, image, randomize_state
 
 def _tiny_hrnet_extra() -> dict:
     """The stage table of the CPU demos' small HRNet (configs/_base_/hrnet_tiny.py)."""
@@ -289,11 +289,17 @@ def test_mmpose0x_keypoint_head_with_conv_layers():
         torch.testing.assert_close(ours(x), head(backbone(x)), rtol=0, atol=0)
 
 
-def test_check_against_config_lists_missing_keys_and_shapes():
+def _tool():
+    """tools/convert_checkpoint.py as a module (its main() is what the command runs)."""
     import importlib.util
     spec = importlib.util.spec_from_file_location('convert_tool', REPO / 'tools' / 'convert_checkpoint.py')
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
+    return tool
+
+
+def test_check_against_config_lists_missing_keys_and_shapes():
+    tool = _tool()
     config = str(REPO / 'configs' / 'demo' / 'hrnet_tiny_synthetic.py')
     converted, _ = _convert(PoseHighResolutionNet(), 'pose_hrnet')
     assert tool.check_against_config(config, converted, 'model') == []
@@ -305,19 +311,22 @@ def test_check_against_config_lists_missing_keys_and_shapes():
         'shape mismatch: head.final_layer.weight: checkpoint (5, 16, 1, 1), model (17, 16, 1, 1)']
 
 
-@pytest.mark.slow
-def test_tool_lists_unknown_keys_and_never_overwrites(tmp_path):
+def test_tool_lists_unknown_keys_and_never_overwrites(tmp_path, monkeypatch, capsys):
     source = PoseHighResolutionNet().state_dict()
     source['extra_branch.weight'] = torch.zeros(3)  # a key no rule knows
     checkpoint = tmp_path / 'pose_hrnet.pth'
     torch.save({'state_dict': {f'module.{k}': v for k, v in source.items()}, 'epoch': 3}, checkpoint)
     out = tmp_path / 'ours.pth'
-    args = ['tools/convert_checkpoint.py', str(checkpoint), str(out), '--layout', 'pose_hrnet']
-    result = run_tool(args)
-    assert result.returncode == 1, result.stderr[-2000:]  # an unmatched key: reported, status 1
-    assert 'UNMATCHED (no rule of layout pose_hrnet), not converted: extra_branch.weight' in result.stdout
+    tool = _tool()
+    monkeypatch.setattr('sys.argv', ['convert_checkpoint.py', str(checkpoint), str(out), '--layout', 'pose_hrnet'])
+    assert tool.main() == 1  # an unmatched key: reported, status 1
+    assert 'UNMATCHED (no rule of layout pose_hrnet), not converted: extra_branch.weight' in capsys.readouterr().out
     converted = torch.load(out, weights_only=True)
     assert converted['meta']['unmatched_source_keys'] == ['extra_branch.weight']
+    assert set(converted['state_dict']) == {f'backbone.{k}' for k in source if k != 'extra_branch.weight'
+                                            and not k.startswith('final_layer')} | {'head.final_layer.weight',
+                                                                                    'head.final_layer.bias'}
     before = out.read_bytes()
-    again = run_tool(args)
-    assert again.returncode != 0 and 'exists' in again.stderr and out.read_bytes() == before
+    with pytest.raises(SystemExit):
+        tool.main()
+    assert 'exists' in capsys.readouterr().err and out.read_bytes() == before

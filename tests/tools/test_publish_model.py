@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import run_tool
+from conftest import REPO
 
 
 @pytest.fixture
@@ -76,11 +76,16 @@ def test_plain_meta_drops_objects_by_name():
     assert dropped == ['meta.b[1] (builtins.object)', 'meta.c.d (torch.nn.modules.activation.ReLU)']
 
 
-@pytest.mark.slow
-def test_tool(training_checkpoint, tmp_path):
+def test_tool(training_checkpoint, tmp_path, monkeypatch, capsys):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('publish_tool', REPO / 'tools' / 'publish_model.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
     path, _ = training_checkpoint
-    out = run_tool(['tools/publish_model.py', str(path), str(tmp_path / 'pub')])
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert 'removed: optimizer' in out.stdout and 'removed: message_hub' in out.stdout
+    monkeypatch.setattr('sys.argv', ['publish_model.py', str(path), str(tmp_path / 'pub')])
+    assert tool.main() == 0
+    out = capsys.readouterr().out
+    assert 'removed: optimizer' in out and 'removed: message_hub' in out
     (published, ) = tmp_path.glob('pub-*.pth')
-    assert f'wrote {published}' in out.stdout
+    assert f'wrote {published}' in out
+    assert tool.main() == 1 and 'not overwritten' in capsys.readouterr().err
