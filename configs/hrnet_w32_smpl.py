@@ -14,12 +14,12 @@
 # pose) and COCO with SMPL pseudo-ground-truth merged into the annotations (pose 72, betas 10, has_smpl per person;
 # the layout of pose_plugins.CocoMeshDataset) under data/coco/. Without model_path the synthetic SMPL-format
 # mannequin (NOT SMPL) is used.
-_base_ = ['./_base_/default_runtime.py']
+_base_ = ['./_base_/default_runtime.py', './_base_/coco_topdown.py']
 
 train_cfg = dict(max_epochs=100, val_interval=10)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-5))  # SPIN: Adam 5e-5, no decay, batch 64
 param_scheduler = [dict(type='LinearLR', begin=0, end=500, start_factor=0.01, by_epoch=False)]
-auto_scale_lr = dict(base_batch_size=64)  # 2 GPUs x 32 crops
+auto_scale_lr = dict(base_batch_size=64)  # 1 GPU x 64 crops (coco_topdown.py's batch)
 default_hooks = dict(checkpoint=dict(save_best='mesh/PA-MPJPE', rule='less'))
 
 input_size = (256, 256)  # square crops: the weak-perspective camera has one scale
@@ -50,10 +50,6 @@ model = dict(
     # flip test: the mirrored crop's SMPL parameters are mirrored back and averaged (SMPLRegressionHead.predict)
     test_cfg=dict(flip_test=True))
 
-dataset_type = 'pose_plugins.CocoMeshDataset'
-data_mode = 'topdown'
-data_root = 'data/coco/'
-
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.2),
@@ -70,37 +66,15 @@ val_pipeline = [
     dict(type='pose_plugins.GenerateMeshTarget', body_model=body_model),  # + ground-truth vertices for PVE
     dict(type='PackPoseInputs'),
 ]
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/person_keypoints_train2017.json',
-        data_prefix=dict(img='train2017/'),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/person_keypoints_val2017.json',
-        data_prefix=dict(img='val2017/'),
-        test_mode=True,  # ground-truth boxes: the mesh metric needs each person's ground truth
-        pipeline=val_pipeline))
+# COCO with SMPL fields per annotation (pose_plugins.CocoMeshDataset: the pseudo-ground-truth fits' layout)
+train_dataloader = dict(dataset=dict(type='pose_plugins.CocoMeshDataset', pipeline=train_pipeline))
+# ground-truth boxes (no bbox_file): the mesh metric needs each person's ground truth
+val_dataloader = dict(dataset=dict(type='pose_plugins.CocoMeshDataset', bbox_file=None, pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
 # COCO keypoint AP of the projected 17 keypoints (like any pose model) and MPJPE / PA-MPJPE / PVE in mm
 val_evaluator = [
-    dict(type='CocoMetric', ann_file=data_root + 'annotations/person_keypoints_val2017.json'),
+    dict(type='CocoMetric', ann_file='data/coco/annotations/person_keypoints_val2017.json'),
     dict(type='pose_plugins.MeshMetric'),
 ]
 test_evaluator = val_evaluator

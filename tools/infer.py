@@ -6,6 +6,10 @@
 
 Without boxes the whole image is one person box. Drawn predictions go to OUT_DIR/visualizations/, JSON to
 OUT_DIR/predictions/ (existing results are never overwritten).
+
+A mesh-recovery config (head ``pose_plugins.SMPLRegressionHead``) draws the recovered meshes over each image
+instead (OUT_DIR/visualizations/IMAGE, predictions in OUT_DIR/visualizations/IMAGE_STEM_predictions.json) and, with
+``--mesh-obj DIR``, writes each person's mesh as DIR/IMAGE_STEM_<person>.obj.
 """
 import argparse
 import json
@@ -27,6 +31,7 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--kpt-thr', type=float, default=0.3, help='draw keypoints scoring above this')
     parser.add_argument('--draw-heatmap', action='store_true')
+    parser.add_argument('--mesh-obj', default=None, metavar='DIR', help='mesh configs: write each mesh as .obj')
     args = parser.parse_args()
 
     given = None
@@ -49,6 +54,8 @@ def main() -> None:
         if not isinstance(given, dict):
             parser.error(f'--bbox-file {args.bbox_file} must hold a JSON object: image name -> list of boxes, '
                          f'got a {type(given).__name__}')
+    if infer_mesh(args, given):
+        return
     for result in run_inference(args.config, args.checkpoint, args.inputs, args.out_dir, boxes=given,
                                 device=args.device, kpt_thr=args.kpt_thr, draw_heatmap=args.draw_heatmap):
         people = result['predictions'][0]
@@ -56,6 +63,32 @@ def main() -> None:
             f'mean keypoint score {sum(p["keypoint_scores"]) / len(p["keypoint_scores"]):.2f}' for p in people))
     print(f'drawings: {osp.join(args.out_dir, "visualizations")}  predictions: '
           f'{osp.join(args.out_dir, "predictions")}')
+
+
+def infer_mesh(args: argparse.Namespace, given: dict) -> bool:
+    """Mesh configs: recover, draw and (``--mesh-obj``) write the meshes of every image; False for other configs."""
+    from pose_plugins.cli import load_config
+    cfg = load_config(args.config, {})
+    if not cfg.model.get('head', {}).get('type', '').endswith('SMPLRegressionHead'):
+        return False
+    import cv2
+    from mmpose.apis import init_model
+    from pose_plugins.visualization import infer_meshes
+    model = init_model(cfg, args.checkpoint, device=args.device)
+    for image in list_images(args.inputs):
+        if given is None:
+            height, width = cv2.imread(image).shape[:2]
+            boxes = [[0, 0, width, height]]
+        else:
+            boxes = given.get(image, given.get(osp.basename(image)))
+            if boxes is None:
+                raise KeyError(f'no boxes given for image {image}')
+        people = infer_meshes(model, image, [b[:4] for b in boxes], osp.join(args.out_dir, 'visualizations'),
+                              obj_dir=args.mesh_obj)
+        print(f'{image}: {len(people)} mesh(es)')
+    print(f'drawings and predictions: {osp.join(args.out_dir, "visualizations")}'
+          + (f'  meshes: {args.mesh_obj}' if args.mesh_obj else ''))
+    return True
 
 
 if __name__ == '__main__':

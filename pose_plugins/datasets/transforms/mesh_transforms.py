@@ -17,20 +17,11 @@ from mmcv.transforms import BaseTransform
 from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.structures.bbox import get_warp_matrix
 
-from pose_plugins import registry as _registry
 from pose_plugins.models.heads.smpl_regression_head import SMPL_FLIP_INDICES
 from pose_plugins.models.layers.rotation_6d import axis_angle_to_matrix, matrix_to_axis_angle, mirror_rotations
+from pose_plugins.registry import TRANSFORMS
 
-__all__ = ['GenerateMeshTarget', 'TRANSFORMS']
-
-# pose_plugins.registry has no TRANSFORMS child registry yet (the package had no transform before this one): make
-# it here, once, unless the registry module provides it.
-TRANSFORMS = getattr(_registry, 'TRANSFORMS', None)
-if TRANSFORMS is None:
-    from mmengine.registry import Registry
-    from mmpose.registry import TRANSFORMS as _MMPOSE_TRANSFORMS
-    TRANSFORMS = Registry('transform', parent=_MMPOSE_TRANSFORMS, scope='pose_plugins',
-                          locations=['pose_plugins.datasets.transforms'])
+__all__ = ['GenerateMeshTarget']
 
 #: What :class:`GenerateMeshTarget` adds to ``PackPoseInputs``' tables: training labels (tensors in
 #: ``gt_instance_labels``) and evaluation ground truth (``gt_instances``).

@@ -1,0 +1,133 @@
+"""The synthetic mesh people, CocoMeshDataset's layout and GenerateMeshTarget's flip / rotation of the 3D ground
+truth."""
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from pose_plugins.datasets import CocoMeshDataset
+from pose_plugins.datasets.synthetic import COCO_FLIP_INDICES, SyntheticMeshConfig, make_synthetic_mesh_coco
+from pose_plugins.datasets.transforms.mesh_transforms import GenerateMeshTarget
+from pose_plugins.models.body_models import SMPL
+from pose_plugins.models.layers.rotation_6d import axis_angle_to_matrix
+
+
+@pytest.fixture(scope='module')
+def mesh_set(tmp_path_factory):
+    """3 train / 1 val images of 128 x 128 (under 1 s)."""
+    root = tmp_path_factory.mktemp('mesh_coco')
+    cfg = SyntheticMeshConfig.from_options(dict(image_size=(128, 128), person_height=(80.0, 110.0)))
+    make_synthetic_mesh_coco(root, num_train_images=3, num_val_images=1, seed=0, config=cfg)
+    return root
+
+
+@pytest.fixture(scope='module')
+def body():
+    return SMPL().eval()
+
+
+def _dataset(root, ann='train', **kwargs):
+    return CocoMeshDataset(data_root=str(root), ann_file=f'annotations/person_keypoints_{ann}2017.json',
+                           data_prefix=dict(img=f'{ann}2017/'), pipeline=[], **kwargs)
+
+
+def _body(body, pose, betas):
+    rotmat = axis_angle_to_matrix(torch.as_tensor(pose, dtype=torch.float32).reshape(-1, 24, 3))
+    with torch.no_grad():
+        return body(betas=torch.as_tensor(betas, dtype=torch.float32), body_pose=rotmat[:, 1:],
+                    global_orient=rotmat[:, :1])
+
+
+def test_dataset_reads_the_layout_and_it_is_consistent(mesh_set, body):
+    dataset = _dataset(mesh_set)
+    assert len(dataset) >= 3
+    raw = json.loads((mesh_set / 'annotations/person_keypoints_train2017.json').read_text())
+    for index in range(len(dataset)):
+        info = dataset[index]
+        assert info['smpl_pose'].shape == (1, 72) and info['smpl_betas'].shape == (1, 10)
+        assert info['has_smpl'].tolist() == [1.0] and info['has_keypoints_3d'].tolist() == [1.0]
+        assert info['keypoints_3d'].shape == (1, 17, 3)
+        ann = next(a for a in raw['annotations'] if a['id'] == info['id'])
+        # keypoints_3d (metres) = the body model on the SMPL parameters, moved by smpl_transl: the rounding of the
+        # file (pose 1e-6 rad, keypoints 0.01 mm) and float32 skinning stay far below 0.1 mm
+        posed = _body(body, info['smpl_pose'], info['smpl_betas'])['keypoints'][0].numpy()
+        np.testing.assert_allclose(posed + np.array(ann['smpl_transl']), info['keypoints_3d'][0], atol=1e-4)
+        # the labelled 2D keypoints are the pinhole projection of keypoints_3d (0.01 px rounding; 1e-3 px float)
+        camera = info['camera_param']
+        k3d = info['keypoints_3d'][0].astype(np.float64)
+        projected = k3d[:, :2] / k3d[:, 2:] * camera['f'] + camera['c']
+        labelled = info['keypoints_visible'][0] > 0
+        np.testing.assert_allclose(info['keypoints'][0][labelled], projected[labelled], atol=0.02)
+
+
+def test_layout_without_smpl_and_bad_fields(mesh_set, tmp_path, caplog):
+    data = json.loads((mesh_set / 'annotations/person_keypoints_train2017.json').read_text())
+    for key in ('smpl_pose', 'smpl_betas', 'has_smpl', 'keypoints_3d'):
+        data['annotations'][0].pop(key)
+    data['annotations'][1]['smpl_pose'] = data['annotations'][1]['smpl_pose'][:71]
+    (tmp_path / 'annotations').mkdir()
+    (tmp_path / 'annotations/person_keypoints_train2017.json').write_text(json.dumps(data))
+    (tmp_path / 'train2017').symlink_to(mesh_set / 'train2017')
+    dataset = _dataset(tmp_path)
+    ids = [dataset[i]['id'] for i in range(len(dataset))]
+    plain = dataset[ids.index(data['annotations'][0]['id'])]
+    assert plain['has_smpl'].tolist() == [0.0] and plain['has_keypoints_3d'].tolist() == [0.0]
+    assert not plain['smpl_pose'].any()
+    assert data['annotations'][1]['id'] not in ids
+    (skipped, ) = [s for s in dataset.skipped if s[1] == data['annotations'][1]['id']]
+    assert skipped[2] == 'smpl_pose' and 'is not 72 finite numbers' in skipped[3]
+
+
+def _sample(dataset, index, *, flip=False, rotation=0.0, body_model=None):
+    """One sample through mmpose's LoadImage, GetBBoxCenterScale, (RandomFlip), TopdownAffine and
+    GenerateMeshTarget, with a fixed rotation."""
+    from mmpose.datasets.transforms import GetBBoxCenterScale, LoadImage, RandomFlip, TopdownAffine
+    results = copy.deepcopy(dataset[index])
+    results = GetBBoxCenterScale()(LoadImage()(results))
+    if flip:
+        results = RandomFlip(prob=1.0, direction='horizontal')(results)
+    results['bbox_rotation'] = np.array([rotation], dtype=np.float32)
+    results = TopdownAffine(input_size=(64, 64))(results)
+    return GenerateMeshTarget(body_model=body_model)(results)
+
+
+def test_flip_mirrors_the_smpl_ground_truth(mesh_set, body):
+    dataset = _dataset(mesh_set)
+    plain, flipped = _sample(dataset, 0), _sample(dataset, 0, flip=True)
+    flip = list(COCO_FLIP_INDICES)
+    mirror = np.array([-1.0, 1.0, 1.0])
+    np.testing.assert_allclose(flipped['keypoints_3d'][0], (plain['keypoints_3d'][0] * mirror)[flip], atol=1e-6)
+    # the mirrored SMPL pose gives the mirrored body (the synthetic model is left/right symmetric; float32
+    # skinning ~1e-6 m)
+    k_plain = _body(body, plain['smpl_pose'], plain['smpl_betas'])['keypoints'][0].numpy()
+    k_flip = _body(body, flipped['smpl_pose'], flipped['smpl_betas'])['keypoints'][0].numpy()
+    np.testing.assert_allclose(k_flip, (k_plain * mirror)[flip], atol=1e-5)
+    # the 2D labels: left and right swapped, heights unchanged (x mirrored about the crop centre)
+    np.testing.assert_allclose(flipped['keypoint_labels'][0, :, 1], plain['keypoint_labels'][0, flip, 1], atol=1e-5)
+
+
+def test_rotation_turns_the_3d_ground_truth_with_the_crop(mesh_set, body):
+    dataset = _dataset(mesh_set)
+    plain, turned = _sample(dataset, 0), _sample(dataset, 0, rotation=25.0)
+
+    def angle(points, a, b):  # direction of the mid-shoulder -> mid-hip vector in the image plane
+        v = points[..., b, :2].mean(-2) - points[..., a, :2].mean(-2)
+        return np.arctan2(v[..., 1], v[..., 0])
+
+    shoulders, hips = [5, 6], [11, 12]
+    turn_2d = angle(turned['keypoint_labels'][0], shoulders, hips) - angle(plain['keypoint_labels'][0], shoulders,
+                                                                          hips)
+    turn_3d = angle(turned['keypoints_3d'][0], shoulders, hips) - angle(plain['keypoints_3d'][0], shoulders, hips)
+    assert abs(np.rad2deg(turn_2d)) == pytest.approx(25.0, abs=0.1)  # the crop is a similarity of the image
+    assert turn_3d == pytest.approx(turn_2d, abs=1e-4)  # the 3D ground truth turned the same way
+    # the global orientation turned with it: the posed body's keypoints equal the turned keypoints_3d (relative)
+    posed = _body(body, turned['smpl_pose'], turned['smpl_betas'])['keypoints'][0].numpy()
+    relative = turned['keypoints_3d'][0] - turned['keypoints_3d'][0, hips].mean(0)
+    np.testing.assert_allclose(posed - posed[hips].mean(0), relative, atol=1e-4)
+    # evaluation ground truth with the body model: vertices and keypoints in one frame
+    evaluated = _sample(dataset, 0, body_model=dict(type='pose_plugins.SMPL'))
+    assert evaluated['vertices'].shape == (1, 6890, 3)
+    np.testing.assert_allclose(evaluated['keypoints_3d'][0] - evaluated['keypoints_3d'][0, hips].mean(0),
+                               plain['keypoints_3d'][0] - plain['keypoints_3d'][0, hips].mean(0), atol=1e-4)
