@@ -1,7 +1,8 @@
-"""Every config of ours works for inference: ``init_model`` + ``inference_topdown`` on given boxes, and mmpose's
-``MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CKPT)`` (through ``pose_plugins.inference.run_inference``,
-which gives it the boxes) with a checkpoint saved from the config's random initialisation, writing a drawing and
-JSON. The full-size configs are slow (a 25 M - 68 M parameter model built twice, one crop each, flip test)."""
+"""Every config of ours works for inference: ``init_model`` + ``inference_topdown`` (given boxes, and the whole
+image), and mmpose's ``MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CKPT)`` (through
+``pose_plugins.inference.run_inference``, which gives it the boxes) with a checkpoint saved from the config's
+random initialisation, writing a drawing and JSON. The full-size configs are slow (a 25 M - 68 M parameter model
+built twice, one crop each, flip test)."""
 import json
 from pathlib import Path
 
@@ -51,6 +52,8 @@ def test_init_model_inference_topdown_and_inferencer(config, scene, tmp_path):
     dims = keypoints.shape[-1]
     assert len(results) == 1 and keypoints.shape == (1, 17, dims) and dims in (2, 3)
     assert np.isfinite(keypoints).all()
+    (whole, ) = inference_topdown(model, str(scene))  # no boxes: the whole image is the person box
+    np.testing.assert_array_equal(whole.pred_instances.bboxes, [[0, 0, 180, 240]])
 
     checkpoint = tmp_path / 'random_init.pth'
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
