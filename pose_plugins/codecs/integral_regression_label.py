@@ -1,6 +1,6 @@
 """Normalised coordinate labels (2D or root-relative 3D) for integral (soft-argmax) regression."""
 from numbers import Real
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -179,7 +179,7 @@ class IntegralRegressionLabel(BaseKeypointCodec):
             encoded['keypoint_depth_weights'] = (weights * known).float()
         return encoded
 
-    def _normalise(self, heatmaps: np.ndarray) -> np.ndarray:
+    def _normalise(self, heatmaps: Union[np.ndarray, Tensor]) -> Union[np.ndarray, Tensor]:
         """Each map divided by its sum when ``normalize`` (0 maps stay 0); numpy (K, H, W) or torch (B, K, H, W)."""
         if not self.normalize:
             return heatmaps
