@@ -43,10 +43,13 @@ model = dict(
             dict(type='pose_plugins.KeypointOHKMMSELoss', use_target_weight=True, topk=8),
         ],
         decoder=codec),
+    # the training batch's targets are CPN's (4 levels -> multi-level gt_fields), rendered on the model's device
+    # (the _base_'s fast data path); `_delete_`: replace the _base_ MSRA encoder instead of merging its sigma in
+    data_preprocessor=dict(encoder=dict(codec, _delete_=True)),
     # tf-cpn averages the heatmaps of the image and of its mirror image, without a shift
     test_cfg=dict(shift_heatmap=False))
 
-# the _base_ pipeline with CPN's targets (4 levels -> multi-level gt_fields); validation needs no codec change
+# mmpose's path (a GenerateTarget in the _base_ pipeline) would get CPN's codec too; validation needs no codec change
 train_pipeline = [
     dict(step, encoder=codec) if step['type'] == 'GenerateTarget' else step for step in _base_.train_pipeline
 ]

@@ -41,16 +41,19 @@ model = dict(
         in_featuremap_size=(24, 32),  # already the map size: no deconvolutions
         depth_bins=16,
         deconv_out_channels=None,
-        decoder=codec))
+        decoder=codec),
+    # the fast data path of the full config, with this codec (`_delete_`: replace the 256x256 one, don't merge)
+    data_preprocessor=dict(encoder=dict(codec, _delete_=True)))
 
+# the fast data path (targets rendered by the data preprocessor); the same images and targets as mmpose's
+# RandomBBoxTransform + TopdownAffine + GenerateTarget + PackPoseInputs for the same random draws
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
+    dict(type='pose_plugins.RandomBBoxTransform'),
+    dict(type='pose_plugins.TopdownAffine', input_size=codec['input_size']),
+    dict(type='pose_plugins.PackTopdownInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),
