@@ -69,6 +69,19 @@ def test_config_builds_our_classes_not_mmposes(config):
     assert losses and all(type(m).__module__.startswith('pose_plugins.') for m in losses), losses
 
 
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda p: str(p.relative_to(REPO / 'configs')))
+def test_training_targets_come_from_the_heads_codec(config):
+    """Whoever encodes the training targets (the fast data path's data preprocessor, or a GenerateTarget step)
+    uses the codec the head decodes with: a config that replaces the codec must replace every copy (the CPN demo
+    once rendered its _base_'s MSRA targets)."""
+    cfg = Config.fromfile(str(config))
+    decoder = cfg.model.head.get('decoder')
+    encoders = [step['encoder'] for step in cfg.train_dataloader.dataset.pipeline if 'encoder' in step]
+    encoders += [cfg.model.data_preprocessor['encoder']] if 'encoder' in cfg.model.get('data_preprocessor', {}) else []
+    assert encoders or decoder is None, f'{config.name}: nothing encodes the training targets'
+    assert all(e == decoder for e in encoders), f'{config.name}: encoders {encoders} != head decoder {decoder}'
+
+
 def test_unknown_type_names_type_and_registry():
     init_default_scope('mmpose')
     with pytest.raises(KeyError, match=r'NoSuchNet.*pose_plugins'):
