@@ -49,7 +49,7 @@ class DecodingPoseModel(nn.Module):
         - scores: (B, K) float32
     """
 
-    def __init__(self, estimator: nn.Module, *, flip_test: bool = False,
+    def __init__(self, *, estimator: nn.Module, flip_test: bool = False,
                  flip_indices: Optional[Sequence[int]] = None, with_boxes: bool = False) -> None:
         super().__init__()
         head = getattr(estimator, 'head', None)

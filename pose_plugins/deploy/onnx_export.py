@@ -110,7 +110,7 @@ def export_onnx(estimator: nn.Module, out_file: str, *, flip_test: bool = False,
     if osp.exists(out_file) and not overwrite:
         raise FileExistsError(f'export: {out_file} exists; choose another --out or pass --overwrite')
     flip_indices = (getattr(estimator, 'dataset_meta', None) or {}).get('flip_indices')
-    model = DecodingPoseModel(estimator, flip_test=flip_test, flip_indices=flip_indices,
+    model = DecodingPoseModel(estimator=estimator, flip_test=flip_test, flip_indices=flip_indices,
                               with_boxes=with_boxes).eval()  # refuses what it cannot export, first
     metadata = preprocessing_metadata(estimator)
     width, height = metadata['input_size']
