@@ -222,6 +222,23 @@ def run(args) -> list[dict]:
     return rows
 
 
+def benchmark_rows(rows: list[dict]) -> list[dict]:
+    """``rows`` as rows of ``tools/benchmark.py``'s table: each of our recipes against mmpose's fp32 at the same
+    batch size, as seconds per step (shown as img/s, median and the spread over repeats)."""
+    def step_times(row: dict) -> dict:
+        batch = row['batch']
+        return dict(median=batch / row['img_s'], min=batch / row['img_s_max'], max=batch / row['img_s_min'],
+                    repeats=row['repeats'])
+    def memory(row: dict) -> str:
+        return '' if row['peak_mem_gib'] is None else f", peak {row['peak_mem_gib']:.1f} GiB"
+    mmpose = {r['batch']: r for r in rows if r['recipe'] == 'mmpose fp32'}
+    return [dict(section='gpu_train', name=f"HRNet-W32 256x192 training, {r['recipe']} (mmpose: fp32), "
+                 f"B={r['batch']}{memory(r)}, MFU {100 * r['mfu']:.1f}%",
+                 unit='img/s', scale=r['batch'], rate=True, ours=step_times(r),
+                 **({'mmpose': step_times(mmpose[r['batch']])} if r['batch'] in mmpose else {}))
+            for r in rows if r['recipe'] != 'mmpose fp32']
+
+
 def table(rows: list[dict], device_name: str) -> str:
     lines = [f'GPU training, HRNet-W32 256x192 ({device_name}, {datetime.now(timezone.utc):%Y-%m-%d})', '',
              '| recipe | batch | img/s (median, min-max) | vs mmpose fp32 | peak GiB | MFU (bf16 peak) |',
