@@ -36,17 +36,19 @@ have mmpose 1.3.2 || pip_install --no-deps 'mmpose==1.3.2'
 # 6. this package, editable from THIS checkout (a clone elsewhere re-points it), with its start-up hook
 #    (pose_plugins_startup.pth in site-packages, which loads _pose_plugins_startup from this checkout at every start)
 here=$(pwd)
-installed_here() {  # a fresh interpreter imports pose_plugins from here and has run the start-up hook from here
+installed_here() {  # a fresh interpreter imports pose_plugins (and the torch-free pose_plugins_runtime) from here
+  # and has run the start-up hook from here
   (cd /tmp && env -u POSE_PLUGINS_TORCHVISION_STAND_IN "$PY" -c 'import os, sys
-import _pose_plugins_startup as hook, pose_plugins
+import _pose_plugins_startup as hook, pose_plugins, pose_plugins_runtime
 top = lambda f: os.path.dirname(os.path.dirname(os.path.abspath(f)))
-sys.exit(top(pose_plugins.__file__) != sys.argv[1] or os.path.dirname(os.path.abspath(hook.__file__)) != sys.argv[1]
+sys.exit(top(pose_plugins.__file__) != sys.argv[1] or top(pose_plugins_runtime.__file__) != sys.argv[1]
+         or os.path.dirname(os.path.abspath(hook.__file__)) != sys.argv[1]
          or hook.TorchvisionStandInFinder not in sys.meta_path)' "$here") 2>/dev/null
 }
 if ! installed_here; then
   pip_install --no-deps --no-build-isolation -e .
   if ! installed_here; then
-    echo "setup: pose_plugins or its start-up hook is not installed from $here after pip install -e ." >&2
+    echo "setup: pose_plugins, pose_plugins_runtime or the start-up hook is not installed from $here after pip install -e ." >&2
     exit 1
   fi
 fi
