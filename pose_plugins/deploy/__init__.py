@@ -5,8 +5,7 @@ from .checkpoint_conversion import LAYOUTS, ConversionReport, convert_state_dict
 from .checkpoint_publishing import plain_meta, publish_checkpoint
 from .decoding_pose_model import DecodingPoseModel
 from .onnx_export import DEFAULT_OPSET, METADATA_KEYS, export_onnx, preprocessing_metadata, read_metadata
-from .traceable_decoding import traceable_decoding
 
 __all__ = ['LAYOUTS', 'ConversionReport', 'convert_state_dict', 'plain_meta', 'publish_checkpoint',
            'DecodingPoseModel', 'DEFAULT_OPSET', 'METADATA_KEYS', 'export_onnx', 'preprocessing_metadata',
-           'read_metadata', 'traceable_decoding']
+           'read_metadata']

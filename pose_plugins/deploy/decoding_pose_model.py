@@ -4,8 +4,7 @@ mmpose 1.x's exported graphs stop at the heatmaps, leaving the decoding (argmax,
 test, the mapping back to the image) to Python. :class:`DecodingPoseModel` wraps one of our
 ``TopdownPoseEstimator`` s so that all of it is tensor operations that ``torch.onnx.export`` records: the
 backbone and the head's ``forward``, the head's own ``prediction_outputs`` and ``flip_back`` (flip test, as
-``BasePoseHead.predict``), then the codec's decoding (``decode_heatmaps`` of a heatmap codec, run under
-:func:`~pose_plugins.deploy.traceable_decoding.traceable_decoding` while exporting) or, for the integral heads,
+``BasePoseHead.predict``), then the codec's decoding (``decode_heatmaps`` of a heatmap codec, which takes its torch path while traced) or, for the integral heads,
 the soft-argmax coordinates scaled as ``IntegralRegressionLabel.decode`` scales them.
 """
 from typing import Any, Mapping, Optional, Sequence, Tuple

@@ -19,7 +19,6 @@ from torch import nn
 
 from .decoding_pose_model import DecodingPoseModel
 from .file_output import default_permissions
-from .traceable_decoding import traceable_decoding
 
 __all__ = ['export_onnx', 'preprocessing_metadata', 'read_metadata', 'METADATA_KEYS', 'DEFAULT_OPSET']
 
@@ -132,7 +131,7 @@ def export_onnx(estimator: nn.Module, out_file: str, *, flip_test: bool = False,
     fd, partial = tempfile.mkstemp(suffix='.onnx.partial', dir=directory)
     os.close(fd)
     try:
-        with torch.no_grad(), traceable_decoding(), warnings.catch_warnings():
+        with torch.no_grad(), warnings.catch_warnings():
             # the tracer warns at every shape read as a Python value; those are constants of the model (K, H, W)
             warnings.simplefilter('ignore', torch.jit.TracerWarning)
             torch.onnx.export(model, tuple(example), partial, dynamo=False, input_names=names,

@@ -1,5 +1,7 @@
 """ONNX export with decoding in the graph: onnxruntime's keypoints equal PyTorch's ``predict`` for every
 architecture, graphs pass ``onnx.checker``, and what cannot be exported is refused by name."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -110,17 +112,19 @@ def test_mesh_head_is_refused_by_name(export_dir):
         export_onnx(model, str(export_dir / 'mesh.onnx'))
 
 
-def test_export_leaves_eager_decoding_as_it_was():
-    """The tracing switches are undone: eager decoding takes numpy's fast CPU path again afterwards."""
+def test_traced_decoding_takes_the_torch_path_with_the_same_numbers():
+    """Traced (what torch.onnx.export records), the decoding runs on torch with constant kernel shapes; eager, on
+    CPU, it runs in numpy: the same keypoints and blur either way."""
     from pose_plugins.codecs.utils import heatmap_decode
-    from pose_plugins.deploy import traceable_decoding
-    before = (heatmap_decode._uses_numpy, heatmap_decode.blur_heatmaps)
-    with pytest.raises(RuntimeError):
-        with traceable_decoding():
-            assert heatmap_decode._uses_numpy(torch.zeros(1)) is False
-            raise RuntimeError
-    assert (heatmap_decode._uses_numpy, heatmap_decode.blur_heatmaps) == before
     heatmaps = image(2, 17, 8, 6)
-    with traceable_decoding():
-        traced = heatmap_decode.blur_heatmaps(heatmaps, 5)
-    np.testing.assert_array_equal(traced.numpy(), heatmap_decode.blur_heatmaps(heatmaps, 5).numpy())
+
+    def decode(maps):
+        assert heatmap_decode._uses_numpy(maps) is not torch.jit.is_tracing()
+        locations, scores = heatmap_decode.get_heatmap_maximum(maps)
+        return torch.as_tensor(locations), torch.as_tensor(scores), heatmap_decode.blur_heatmaps(maps, 5)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        traced = torch.jit.trace(decode, (heatmaps, ))
+    for eager, from_trace in zip(decode(heatmaps), traced(heatmaps)):
+        np.testing.assert_array_equal(from_trace.numpy(), eager.numpy())

@@ -39,8 +39,12 @@ def _uses_numpy(heatmaps: Tensor) -> bool:
 
     On the CPU numpy is faster for them: its SIMD argmax is several times faster than torch's (64 x 17 x 3072
     floats, one thread: about 0.6 ms vs 5 ms) and each small operation costs about 1 us instead of torch's
-    5-20 us of dispatch. On other devices the tensors stay where they are.
+    5-20 us of dispatch. On other devices the tensors stay where they are, and so they do while ``torch.jit`` /
+    ``torch.onnx.export`` traces the decoding (the tracer records torch operations only; the torch path gives
+    the same numbers).
     """
+    if torch.jit.is_tracing():
+        return False
     return heatmaps.device.type == 'cpu' and heatmaps.dtype in (torch.float32, torch.float64)
 
 
@@ -177,7 +181,7 @@ def blur_heatmaps(heatmaps: Tensor, kernel_size: int) -> Tensor:
     Returns:
         Tensor: (B, K, H, W), same dtype and device. The input is not modified.
     """
-    K = heatmaps.shape[1]
+    K = int(heatmaps.shape[1])  # a Python int: traced, the depthwise kernels keep a constant shape (ONNX Conv)
     pad = kernel_size // 2
     kernel = torch.as_tensor(dark_blur_kernel(kernel_size), device=heatmaps.device).to(heatmaps.dtype)
     # Depthwise (one group per keypoint channel; much faster on CPU than a (B * K, 1, H, W) batch) and separable,
