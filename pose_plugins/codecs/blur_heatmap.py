@@ -204,7 +204,7 @@ class CPNBlurHeatmap(BaseHeatmapCodec):
           ``kernel_sizes[l]``
         - keypoint_weights: float32 (N, K), or a list of L equal ones (multi-level)
 
-    Batch-encoded (:meth:`batch_encode`, tensors on the keypoints' device, bit for bit :meth:`encode`'s):
+    Batch-encoded (:meth:`batch_encode`, tensors on the keypoints' device, :meth:`encode`'s to < 2e-7 relative):
     heatmaps float32 (B, K, H, W), or (B, L, K, H, W) multi-level; keypoint_weights (B, N, K), or (B, L, N, K).
 
     Args:
@@ -254,8 +254,8 @@ class CPNBlurHeatmap(BaseHeatmapCodec):
         return dict(heatmaps=list(heatmaps), keypoint_weights=[keypoint_weights.copy() for _ in heatmaps])
 
     def encode_heatmaps_tensor(self, keypoints: Tensor, keypoints_visible: Tensor) -> Dict[str, Tensor]:
-        """:meth:`encode_heatmaps` of a batch of keypoints in heatmap pixels (B, N, K, 2), on their device, bit
-        for bit: ``heatmaps`` float32 (B, K, H, W), or (B, L, K, H, W) multi-level, and ``keypoint_weights``
+        """:meth:`encode_heatmaps` of a batch of keypoints in heatmap pixels (B, N, K, 2), on their device, to
+        float32 rounding (< 2e-7 relative, :mod:`pose_plugins.codecs.utils.batch_encode`): ``heatmaps`` float32 (B, K, H, W), or (B, L, K, H, W) multi-level, and ``keypoint_weights``
         float32 (B, N, K), or (B, L, N, K) multi-level (the L levels' equal weights, as ``PackPoseInputs``
         stacks the per-sample lists)."""
         device = keypoints.device

@@ -54,7 +54,7 @@ def test_same_targets_as_generate_target(tiny_coco, name):
     for key in want:
         assert got[key].shape == want[key].shape, key
         # heatmaps: the batched encode is the per-sample one to float32 rounding (< 1e-6, analysis in
-        # pose_plugins/codecs/utils/batch_encode.py; CPN bit for bit); labels and weights exactly
+        # pose_plugins/codecs/utils/batch_encode.py); labels and weights exactly
         torch.testing.assert_close(got[key], want[key], rtol=0, atol=1e-6 if key == 'heatmaps' else 0)
     # mmpose's heads read the per-sample fields: the same types as PackPoseInputs'
     assert type(fast['data_samples'][0].gt_fields) is type(slow['data_samples'][0].gt_fields)
