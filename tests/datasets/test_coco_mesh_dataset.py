@@ -60,6 +60,12 @@ def test_dataset_reads_the_layout_and_it_is_consistent(mesh_set, body):
         projected = k3d[:, :2] / k3d[:, 2:] * camera['f'] + camera['c']
         labelled = info['keypoints_visible'][0] > 0
         np.testing.assert_allclose(info['keypoints'][0][labelled], projected[labelled], atol=0.02)
+    # the training people's mean parameters, in the format the head starts from
+    from pose_plugins.models.heads.smpl_regression_head import SMPLRegressionHead
+    pose, betas, cam = SMPLRegressionHead._mean_params(str(mesh_set / 'smpl_mean_params.npz'), 10)
+    mean_betas = np.mean([a['smpl_betas'] for a in raw['annotations']], axis=0)
+    np.testing.assert_allclose(betas.numpy(), mean_betas, atol=1e-6)  # float32 of a mean of O(1) values
+    assert pose.shape == (144, ) and cam.tolist() == pytest.approx([0.9, 0.0, 0.0])
 
 
 def test_layout_without_smpl_and_bad_fields(mesh_set, tmp_path, caplog):

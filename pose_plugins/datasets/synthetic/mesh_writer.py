@@ -11,7 +11,7 @@ import numpy as np
 from .coco_format import COCO_PERSON_CATEGORY, SPLITS
 from .coco_writer import _image_rng, _write_json
 from .geometry import pinhole_camera
-from .people_mesh import SyntheticMeshConfig, render_mesh_image
+from .people_mesh import SyntheticMeshConfig, mean_smpl_parameters, render_mesh_image
 
 __all__ = ['SyntheticMeshConfig', 'make_synthetic_mesh_coco']
 
@@ -32,9 +32,12 @@ def make_synthetic_mesh_coco(out_dir: Union[str, Path], *, num_train_images: int
         seed (int): Non-negative seed.
         config (SyntheticMeshConfig, optional): Generation options; defaults to ``SyntheticMeshConfig()``.
 
+    The train split's mean SMPL parameters go to ``OUT/smpl_mean_params.npz`` (SPIN's format,
+    :func:`~.people_mesh.mean_smpl_parameters`): the regressor's start, and the mean-pose baseline.
+
     Returns:
         dict[str, str]: Absolute paths ``data_root``, ``train_ann_file``, ``val_ann_file``, ``train_img_dir``,
-        ``val_img_dir`` and ``val_bbox_file``.
+        ``val_img_dir``, ``val_bbox_file`` and (with training images) ``mean_params``.
     """
     cfg = SyntheticMeshConfig() if config is None else config
     counts = dict(num_train_images=num_train_images, num_val_images=num_val_images, seed=seed)
@@ -69,6 +72,11 @@ def make_synthetic_mesh_coco(out_dir: Union[str, Path], *, num_train_images: int
         _write_json(ann_file, dict(info=info, licenses=[], images=images, annotations=annotations,
                                    categories=[COCO_PERSON_CATEGORY]))
         paths.update({f'{split}_ann_file': str(ann_file), f'{split}_img_dir': str(image_dir)})
+        if split == 'train' and annotations:  # SPIN-format mean parameters of the training people
+            mean = mean_smpl_parameters(np.array([a['smpl_pose'] for a in annotations]),
+                                        np.array([a['smpl_betas'] for a in annotations]))
+            paths['mean_params'] = str(root / 'smpl_mean_params.npz')
+            np.savez(paths['mean_params'], **mean)
         if split == 'val':
             _write_json(Path(paths['val_bbox_file']), [dict(bbox=a['bbox'], category_id=1, image_id=a['image_id'],
                                                             score=1.0) for a in annotations])

@@ -44,7 +44,7 @@ from .drawing import draw_background, draw_occluder
 from .geometry import box_iou, in_image, pinhole_camera
 from .annotations import person_annotation
 
-__all__ = ['SyntheticMeshConfig', 'POSE_PRIOR', 'sample_smpl_parameters', 'render_mesh_image']
+__all__ = ['SyntheticMeshConfig', 'POSE_PRIOR', 'sample_smpl_parameters', 'render_mesh_image', 'mean_smpl_parameters']
 
 # Uniform ranges (degrees) of the axis-angle components (x, y, z) of the left-side and central joints in SMPL's
 # frame (y up, the body faces +z, T-pose at zero). Negative x at the hip swings the leg forward, positive x at
@@ -276,3 +276,25 @@ def render_mesh_image(rng: np.random.Generator, cfg: Optional[SyntheticMeshConfi
             has_smpl=1, smpl_transl=[round(float(v), 6) for v in person['transl']])
         annotations.append(fields)
     return image, annotations
+
+
+def mean_smpl_parameters(poses: np.ndarray, betas: np.ndarray) -> Dict[str, np.ndarray]:
+    """Mean parameters of a set of people in SPIN's ``smpl_mean_params.npz`` format (the start of
+    :class:`~pose_plugins.models.heads.SMPLRegressionHead` given ``mean_params``).
+
+    Args:
+        poses (np.ndarray): (N, 72) axis-angle poses.
+        betas (np.ndarray): (N, S).
+
+    Returns:
+        dict: ``pose`` (144,) the mean rotation matrix of each joint re-orthonormalised through its 6D part (the
+        head's flip-test average), in the 6D layout; ``shape`` (S,) the mean betas; ``cam`` (3,) SPIN's mean
+        camera ``(0.9, 0, 0)``.
+    """
+    from pose_plugins.models.layers.rotation_6d import (axis_angle_to_matrix, matrix_to_rotation_6d,
+                                                        rotation_6d_to_matrix)
+    rotmat = axis_angle_to_matrix(torch.as_tensor(np.asarray(poses), dtype=torch.float64).reshape(-1, 24, 3))
+    mean = rotation_6d_to_matrix(matrix_to_rotation_6d(rotmat.mean(0)))
+    return dict(pose=matrix_to_rotation_6d(mean).reshape(-1).numpy().astype(np.float32),
+                shape=np.asarray(betas, dtype=np.float64).mean(0).astype(np.float32),
+                cam=np.array([0.9, 0.0, 0.0], dtype=np.float32))
