@@ -3,8 +3,9 @@
 mmpose 1.x's exported graphs stop at the heatmaps, leaving the decoding (argmax, the quarter-pixel shift, flip
 test, the mapping back to the image) to Python. :class:`DecodingPoseModel` wraps one of our
 ``TopdownPoseEstimator`` s so that all of it is tensor operations that ``torch.onnx.export`` records: the
-backbone and the head's ``forward``, the head's own ``prediction_outputs`` and ``flip_back`` (flip test, as
-``BasePoseHead.predict``), then the codec's decoding (``decode_heatmaps`` of a heatmap codec, which takes its torch path while traced) or, for the integral heads,
+backbone and the head's ``forward``, ``prediction_outputs`` and ``flip_back`` (the head's
+``test_time_outputs``, the step ``BasePoseHead.predict`` decodes), then the codec's decoding
+(``decode_heatmaps`` of a heatmap codec, which takes its torch path while traced) or, for the integral heads,
 the soft-argmax coordinates scaled as ``IntegralRegressionLabel.decode`` scales them.
 """
 from typing import Any, Mapping, Optional, Sequence, Tuple
@@ -93,11 +94,8 @@ class DecodingPoseModel(nn.Module):
                 scale: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Keypoints and scores of a batch of crops (shapes in the class docstring)."""
         head = self.estimator.head
-        outputs = head.prediction_outputs(head.forward(self.estimator.extract_feat(inputs)))
-        if self.flip_test:
-            flipped = head.flip_back(head.prediction_outputs(head.forward(self.estimator.extract_feat(
-                inputs.flip(-1)))), self.metainfo, self.test_cfg)
-            outputs = {key: (value + flipped[key]) * 0.5 for key, value in outputs.items()}
+        flipped = self.estimator.extract_feat(inputs.flip(-1)) if self.flip_test else None
+        outputs = head.test_time_outputs(self.estimator.extract_feat(inputs), flipped, self.metainfo, self.test_cfg)
         if 'coords' in outputs:
             keypoints, scores = self._denormalise(outputs['coords'])
         else:

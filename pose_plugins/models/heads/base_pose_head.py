@@ -134,15 +134,10 @@ class BasePoseHead(BaseHead):
         """
         if test_cfg is None:
             test_cfg = {}
+        feats_flipped = None
         if test_cfg.get('flip_test', False):
             feats, feats_flipped = self.split_flip_feats(feats)
-            outputs = self.prediction_outputs(self.forward(feats))
-            flipped = self.flip_back(self.prediction_outputs(self.forward(feats_flipped)),
-                                     batch_data_samples[0].metainfo, test_cfg)
-            outputs = {key: (value + flipped[key]) * 0.5 for key, value in outputs.items()}
-        else:
-            outputs = self.prediction_outputs(self.forward(feats))
-
+        outputs = self.test_time_outputs(feats, feats_flipped, batch_data_samples[0].metainfo, test_cfg)
         if 'coords' in outputs:
             preds = self.decode(outputs['coords'][:, None])  # (B, 1, K, D): one instance per sample
         else:
@@ -150,6 +145,27 @@ class BasePoseHead(BaseHead):
         if test_cfg.get('output_heatmaps', False):
             return preds, [PixelData(heatmaps=heatmaps) for heatmaps in outputs['heatmaps'].detach()]
         return preds
+
+    def test_time_outputs(self, feats: Tuple[Tensor], feats_flipped: Optional[Tuple[Tensor]], metainfo: dict,
+                          test_cfg: dict) -> Dict[str, Tensor]:
+        """The tensors :meth:`predict` decodes: :meth:`prediction_outputs` of ``feats``, averaged with those of the
+        mirrored crops' ``feats_flipped`` mapped back by :meth:`flip_back` when given (flip test). Tensor
+        operations only, so an exported graph (``pose_plugins.deploy``) runs this same step.
+
+        Args:
+            feats (Tuple[Tensor]): The backbone's (neck's) features of the crops.
+            feats_flipped (Tuple[Tensor], optional): Those of the horizontally mirrored crops, or None.
+            metainfo (dict): ``flip_indices`` (and ``input_size`` for coordinates), as a data sample's.
+            test_cfg (dict): ``flip_mode``, ``shift_heatmap``, ``shift_coords`` (see :meth:`predict`).
+
+        Returns:
+            dict: ``heatmaps`` (B, K, H, W) and optionally ``coords`` (B, K, D).
+        """
+        outputs = self.prediction_outputs(self.forward(feats))
+        if feats_flipped is not None:
+            flipped = self.flip_back(self.prediction_outputs(self.forward(feats_flipped)), metainfo, test_cfg)
+            outputs = {key: (value + flipped[key]) * 0.5 for key, value in outputs.items()}
+        return outputs
 
     def loss(self,
              feats: Features,
