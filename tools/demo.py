@@ -87,7 +87,7 @@ def main() -> None:
     options = {'data_root': root,
                'train_dataloader.dataset.data_root': root,
                'val_dataloader.dataset.data_root': root}
-    if 'bbox_file' in base_cfg.val_dataloader.dataset:  # 2D: the generator's GT boxes in detector format
+    if base_cfg.val_dataloader.dataset.get('bbox_file'):  # 2D: the generator's GT boxes in detector format
         options['val_dataloader.dataset.bbox_file'] = root + 'person_detection_results/val_gt_boxes.json'
     if isinstance(base_cfg.val_evaluator, list):  # several metrics (the mesh demo: CocoMetric + MeshMetric)
         for index, evaluator in enumerate(base_cfg.val_evaluator):
