@@ -75,17 +75,21 @@ SHORT_SCHEDULE = (*SHORT_MESH_DATA, 'model.head.mean_params=None', 'train_datalo
                   'train_cfg.max_epochs=4', 'train_cfg.val_begin=1000', 'param_scheduler.0.end=20',
                   'param_scheduler.1.end=4', 'param_scheduler.1.milestones=[4]', 'default_hooks.logger.interval=10',
                   'log_processor.window_size=10', 'default_hooks.checkpoint.interval=4')
-# metric -> the most its value may be of the mean-pose baseline's (seeds 0 / 1: see below)
+# metric -> the most its value may be of the neutral mean-pose baseline's. Seeds 0 / 1 (1 thread, a busy 2-core
+# machine; demo 109-127 s): MPJPE 208.6 / 209.6 mm, PA-MPJPE 123.8 / 124.4, PVE 193.7 / 194.8 against the baseline's
+# 260.3 / 154.9 / 239.4, i.e. 0.80 / 0.81, 0.80 / 0.80, 0.81 / 0.81; losses (last three 10-iteration means over the
+# first) 0.748 / 0.741, the 3D term 0.719 / 0.716.
 BOUNDS = {'mesh/MPJPE': 0.9, 'mesh/PA-MPJPE': 0.9, 'mesh/PVE': 0.9}
+LOSS_BOUNDS = {'loss': 0.85, 'loss_kpt_3d': 0.85}
 
 
 def test_short_mesh_demo_beats_the_mean_pose(mesh_demo_data, tmp_path):
     baseline = mean_pose_baseline(mesh_demo_data)
     run = run_demo(MESH_CONFIG, mesh_demo_data, tmp_path / 'mesh', SHORT_SCHEDULE)
     ratios = {key: run.metrics[key] / baseline[key] for key in BOUNDS}
-    print('mean-pose baseline', baseline, 'ratios', ratios)
+    print('neutral mean-pose baseline', baseline, 'ratios', ratios)
     assert all(ratios[key] <= bound for key, bound in BOUNDS.items()), (run.metrics, baseline)
-    assert run.falls('loss') < 0.9, [log['loss'] for log in run.train_logs]
-    assert run.falls('loss_kpt_3d') < 0.9, [log['loss_kpt_3d'] for log in run.train_logs]
+    for key, bound in LOSS_BOUNDS.items():
+        assert run.falls(key) < bound, (key, [log[key] for log in run.train_logs])
     inference = run.work_dir / 'inference'
     assert list(inference.glob('*.jpg')) and list((inference / 'meshes').glob('*.obj'))
