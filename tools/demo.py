@@ -146,8 +146,8 @@ def main() -> None:
     else:
         print('[demo] synthetic val ' + ', '.join(f'{k} {float(v):.1f}' for k, v in metrics.items()) + ' (mm)')
     if 'mesh/MPJPE' in metrics:  # a mesh config reports both
-        print('[demo] synthetic val ' + ', '.join(f'{k} {float(metrics[k]):.1f}' for k in
-                                                  ('mesh/MPJPE', 'mesh/PA-MPJPE', 'mesh/PVE') if k in metrics) + ' (mm)')
+        errors = [k for k in ('mesh/MPJPE', 'mesh/PA-MPJPE', 'mesh/PVE') if k in metrics]
+        print('[demo] synthetic val ' + ', '.join(f'{k} {float(metrics[k]):.1f}' for k in errors) + ' (mm)')
     print(f'[demo] time: data {t_data - t0:.0f} s, train {t_train - t_data:.0f} s, test {t_test - t_train:.0f} s, '
           f'inference {t_infer - t_test:.0f} s, total {t_infer - t0:.0f} s')
     print(f'[demo] checkpoint {checkpoint}')

@@ -2,7 +2,7 @@
 keypoint dataset; no third-party data is shipped."""
 from .coco_keypoint_3d_dataset import CocoKeypoint3DDataset
 from .coco_keypoint_dataset import CocoKeypointDataset
-from .coco_mesh_dataset import CocoMeshDataset  # noqa: F401  (mesh recovery; registers pose_plugins.GenerateMeshTarget too)
+from .coco_mesh_dataset import CocoMeshDataset  # noqa: F401  (mesh recovery, with GenerateMeshTarget)
 from .synthetic import SyntheticCocoConfig, make_synthetic_coco
 
 __all__ = ['CocoKeypoint3DDataset', 'CocoKeypointDataset', 'SyntheticCocoConfig', 'make_synthetic_coco']

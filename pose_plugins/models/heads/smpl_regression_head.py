@@ -26,8 +26,8 @@ from torch import Tensor, nn
 
 from pose_plugins.models.body_models.smpl_format import SMPL_JOINT_NAMES, SMPL_NUM_JOINTS
 from pose_plugins.models.heads.base_pose_head import BasePoseHead
-from pose_plugins.models.layers.rotation_6d import (axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_rotation_6d, mirror_rotations,
-                                                    rotation_6d_to_matrix)
+from pose_plugins.models.layers.rotation_6d import (axis_angle_to_matrix, matrix_to_axis_angle,
+                                                    matrix_to_rotation_6d, mirror_rotations, rotation_6d_to_matrix)
 from pose_plugins.models.layers.weak_perspective_camera import camera_translation, project_points
 from pose_plugins.registry import MODELS
 
