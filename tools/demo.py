@@ -95,7 +95,7 @@ def main() -> None:
                 options[f'val_evaluator.{index}.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
     elif 'ann_file' in base_cfg.val_evaluator:  # CocoMetric
         options['val_evaluator.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
-    if base_cfg.model.get('head', {}).get('mean_params'):  # a mesh config starting from its data's mean body
+    if dict(base_cfg.get('synthetic_data', {})).get('mesh'):  # a mesh demo starts from its data's mean body
         options['model.head.mean_params'] = root + 'smpl_mean_params.npz'
     if args.epochs is not None:
         options['train_cfg.max_epochs'] = args.epochs

@@ -23,9 +23,10 @@ randomness = dict(seed=0)
 input_size = (64, 64)
 model = dict(
     backbone=dict(_delete_=True, type='pose_plugins.HRNet', extra=_base_.hrnet_tiny['extra'], multiscale_output=True),
-    # start from the training people's mean body (SPIN's smpl_mean_params.npz format; the generator writes it;
-    # tools/demo.py points it at --data-root)
-    head=dict(in_channels=(16, 32, 64, 128), input_size=input_size, mean_params=data_root + 'smpl_mean_params.npz'))
+    # tools/demo.py starts the regressor from the training people's mean body: model.head.mean_params =
+    # DATA_ROOT/smpl_mean_params.npz (SPIN's format; the generator writes it). Without it (e.g. the config used
+    # elsewhere), the documented neutral start.
+    head=dict(in_channels=(16, 32, 64, 128), input_size=input_size))
 
 train_pipeline = [
     dict(type='LoadImage'),
