@@ -30,8 +30,8 @@ largest difference between the two. Sections:
 - ``inference``: ``MMPoseInferencer`` (one 640x480 image, whole-image box) latency, and ``inference_topdown``
   with 1 box (latency) and 8 boxes (one batched forward: ms per person) of ``configs/hrnet_w32_coco.py`` vs
   mmpose's HRNet-W32 config (random weights: the same compute).
-- ``gpu_train``: ``tools/gpu_benchmark.py``'s ``run(args)`` rows when that file exists and CUDA is available;
-  otherwise one row saying why it was skipped.
+- ``gpu_train``: ``tools/gpu_benchmark.py``'s ``run`` (with its own default arguments) as rows of this table
+  (its ``benchmark_rows``) when that file exists and CUDA is available; otherwise one row saying why not.
 """
 import argparse
 import copy
@@ -442,7 +442,9 @@ def bench_gpu_train(args: argparse.Namespace) -> List[dict]:
     spec = importlib.util.spec_from_file_location('gpu_benchmark', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.run(args)
+    # its own defaults (recipes, batch sizes, the GPU's peak for MFU); its rows in this table's format
+    rows = module.run(module.parse_args([]) if hasattr(module, 'parse_args') else args)
+    return module.benchmark_rows(rows) if hasattr(module, 'benchmark_rows') else rows
 
 
 SECTIONS = dict(encode=bench_encode, decode=bench_decode, pipeline=bench_pipeline, model=bench_model,
