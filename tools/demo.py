@@ -95,8 +95,8 @@ def main() -> None:
                 options[f'val_evaluator.{index}.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
     elif 'ann_file' in base_cfg.val_evaluator:  # CocoMetric
         options['val_evaluator.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
-    if dict(base_cfg.get('synthetic_data', {})).get('mesh'):  # a mesh demo starts from its data's mean body
-        options['model.head.mean_params'] = root + 'smpl_mean_params.npz'
+    if dict(base_cfg.get('synthetic_data', {})).get('mesh') and osp.isfile(root + 'smpl_mean_params.npz'):
+        options['model.head.mean_params'] = root + 'smpl_mean_params.npz'  # a mesh demo: its data's mean body
     if args.epochs is not None:
         options['train_cfg.max_epochs'] = args.epochs
     options.update(args.cfg_options)
