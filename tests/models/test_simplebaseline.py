@@ -150,6 +150,14 @@ def test_deeper_configs_match_mmposes_keys_and_shapes(depth):
     assert ours_cfg.train_dataloader.batch_size == mmpose_cfg.train_dataloader.batch_size
 
 
+def _as_mmpose_steps(pipeline) -> list:
+    """A pipeline's steps under mmpose's names (``pose_plugins.TopdownAffine`` -> ``TopdownAffine``: ours are
+    faster, same outputs), without target generation and packing, and without codec arguments."""
+    skipped = ('GenerateTarget', 'PackPoseInputs', 'pose_plugins.PackTopdownInputs')
+    return [{k: v for k, v in dict(step, type=step['type'].removeprefix('pose_plugins.')).items() if k != 'encoder'}
+            for step in pipeline if step['type'] not in skipped]
+
+
 @pytest.mark.parametrize('depth', [50, 101, 152])
 def test_recipe_equals_mmposes(depth):
     ours, theirs = _load_configs(depth)
@@ -159,7 +167,11 @@ def test_recipe_equals_mmposes(depth):
     assert ours.param_scheduler == theirs.param_scheduler
     assert ours.auto_scale_lr == theirs.auto_scale_lr == dict(base_batch_size=512)
     assert ours.model.test_cfg == theirs.model.test_cfg
-    assert ours.model.data_preprocessor == theirs.model.data_preprocessor
+    # ours: mmpose's preprocessing + the training targets rendered on the model's device (the fast data path)
+    preprocessor = dict(ours.model.data_preprocessor)
+    assert preprocessor.pop('type') == 'pose_plugins.TopdownTargetDataPreprocessor'
+    assert preprocessor.pop('encoder') == ours.codec
+    assert dict(preprocessor, type='PoseDataPreprocessor') == theirs.model.data_preprocessor
     codec = {k: v for k, v in ours.codec.items() if k != 'type'}
     assert ours.codec['type'] == 'pose_plugins.MSRAHeatmap'
     assert codec == {k: v for k, v in theirs.codec.items() if k != 'type'}
@@ -171,9 +183,11 @@ def test_recipe_equals_mmposes(depth):
     for split in ('train', 'val'):
         ours_loader, their_loader = ours[f'{split}_dataloader'], theirs[f'{split}_dataloader']
         assert ours_loader.batch_size == their_loader.batch_size
-        ours_pipeline = [{k: v for k, v in t.items() if k != 'encoder'} for t in ours_loader.dataset.pipeline]
-        their_pipeline = [{k: v for k, v in t.items() if k != 'encoder'} for t in their_loader.dataset.pipeline]
-        assert ours_pipeline == their_pipeline
+        # the same steps under mmpose's names, less target generation and packing (the data preprocessor
+        # renders the targets; our packing keeps the transformed keypoints for it)
+        assert _as_mmpose_steps(ours_loader.dataset.pipeline) == _as_mmpose_steps(their_loader.dataset.pipeline)
+        assert ours_loader.dataset.pipeline[-1]['type'] == ('pose_plugins.PackTopdownInputs' if split == 'train'
+                                                            else 'PackPoseInputs')
         # our dataset is mmpose's CocoDataset with checked data (issue 12); everything else is mmpose's
         assert (ours_loader.dataset.type, their_loader.dataset.type) == ('pose_plugins.CocoKeypointDataset',
                                                                          'CocoDataset')
