@@ -35,12 +35,20 @@ class _TensorMode(torch.nn.Module):
 
 
 def _input_hw(cfg: Config) -> Tuple[int, int]:
+    """(H, W) of the model's input: the codec's ``input_size``, else (a head without a codec, e.g. the SMPL
+    regression head) the ``input_size`` of the test pipeline's ``TopdownAffine``."""
     codec = cfg.get('codec')
     if isinstance(codec, (list, tuple)):
         codec = codec[0]
-    if codec is None or 'input_size' not in codec:
-        raise KeyError('config has no `codec` with `input_size`; pass input_hw explicitly')
-    width, height = codec['input_size']
+    size = codec.get('input_size') if codec is not None else None
+    if size is None:
+        pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get('pipeline', [])
+        size = next((step['input_size'] for step in pipeline if str(step.get('type', '')).endswith('TopdownAffine')),
+                    None)
+    if size is None:
+        raise KeyError('config has no `codec` with `input_size` and no TopdownAffine in its test pipeline; pass '
+                       'input_hw explicitly')
+    width, height = size
     return int(height), int(width)
 
 

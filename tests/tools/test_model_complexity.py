@@ -42,3 +42,10 @@ def test_cli_prints_a_markdown_row():
 def test_missing_codec_is_a_clear_error():
     with pytest.raises(KeyError, match='input_size'):
         model_complexity(Config(dict(model=dict(type='TopdownPoseEstimator'))))
+
+
+def test_a_head_without_a_codec_takes_the_test_pipelines_input_size():
+    """The SMPL regression head decodes itself (no codec): the crop size comes from the test pipeline."""
+    from pose_plugins.analysis import _input_hw
+    pipeline = [dict(type='LoadImage'), dict(type='TopdownAffine', input_size=(64, 48))]
+    assert _input_hw(Config(dict(test_dataloader=dict(dataset=dict(pipeline=pipeline))))) == (48, 64)
