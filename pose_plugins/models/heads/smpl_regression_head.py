@@ -24,6 +24,7 @@ from mmengine.structures import InstanceData
 from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
+from pose_plugins.codecs.utils.batch_encode import gaussian_heatmaps_tensor
 from pose_plugins.models.body_models.smpl_format import SMPL_JOINT_NAMES, SMPL_NUM_JOINTS
 from pose_plugins.models.heads.base_pose_head import BasePoseHead
 from pose_plugins.models.layers.rotation_6d import (axis_angle_to_matrix, matrix_to_axis_angle,
@@ -62,6 +63,9 @@ DEFAULT_LOSSES: Mapping[str, Mapping[str, Any]] = MappingProxyType(dict(
     loss_smpl_betas=_loss(dict(type='pose_plugins.MaskedRegressionLoss', criterion='mse', loss_weight=0.2)),
     loss_vertices=_loss(dict(type='pose_plugins.MaskedRegressionLoss', criterion='l1', loss_weight=20.)),
     loss_shape_prior=_loss(dict(type='pose_plugins.ShapePriorLoss', loss_weight=0.001))))
+#: The loss of the optional auxiliary keypoint heatmaps (``auxiliary_heatmaps``) when its config names none.
+DEFAULT_HEATMAP_LOSS: Mapping[str, Any] = _loss(dict(type='pose_plugins.KeypointMSELoss', use_target_weight=True,
+                                                     loss_weight=1000.))
 
 
 @MODELS.register_module()
@@ -112,6 +116,15 @@ class SMPLRegressionHead(BasePoseHead):
         hidden_channels (int): Width of ``fc1`` / ``fc2``. Defaults to 1024.
         num_iterations (int): Iterative error feedback steps. Defaults to 3.
         dropout (float): Dropout after ``fc1`` and ``fc2``. Defaults to 0.5 (HMR / SPIN).
+        pooled_size (int): Each feature map is average-pooled to ``pooled_size`` x ``pooled_size`` cells before the
+            regressor. Defaults to 1: HMR's global average. A grid keeps where things are in the crop, which a
+            small network trained briefly cannot encode in channels alone (the CPU demo uses 4).
+        auxiliary_heatmaps (dict, optional): ``dict(sigma=..., loss=...)`` adds a 1x1 convolution that predicts
+            the K keypoints' heatmaps from the first feature map, trained against MSRA Gaussian targets (``sigma``
+            in that map's pixels) of the 2D labels, rendered on the batch's device (:meth:`auxiliary_heatmap_loss`;
+            ``loss`` defaults to :data:`DEFAULT_HEATMAP_LOSS`) -- dense 2D supervision for the backbone, as the
+            auxiliary keypoint heatmaps of PyMAF / PARE. Training only: ``predict`` does not use them. ``None``
+            (default): none (HMR / SPIN).
         mean_params (str, optional): SPIN-format ``.npz`` of mean parameters; ``None``: :data:`NEUTRAL_MEAN_PARAMS`.
         focal_length (float): Focal length of the crop camera in pixels. Defaults to 5000 (SPIN).
         root_indices (Sequence[int]): Keypoints whose mean is the root of the 3D terms. Defaults to ``(11, 12)``.
@@ -138,6 +151,8 @@ class SMPLRegressionHead(BasePoseHead):
                  mean_params: Optional[str] = None,
                  focal_length: float = 5000.0,
                  root_indices: Sequence[int] = (11, 12),
+                 pooled_size: int = 1,
+                 auxiliary_heatmaps: OptConfigType = None,
                  loss_keypoints_2d: OptConfigType = None,
                  loss_keypoints_3d: OptConfigType = None,
                  loss_smpl_pose: OptConfigType = None,
@@ -154,7 +169,7 @@ class SMPLRegressionHead(BasePoseHead):
             raise ValueError(f'SMPLRegressionHead: input_size must be a square crop (w, h) with w == h > 0 (the '
                              f'weak-perspective camera has one scale), got {tuple(input_size)!r}')
         for name, value, low in (('num_betas', num_betas, 1), ('hidden_channels', hidden_channels, 1),
-                                 ('num_iterations', num_iterations, 1)):
+                                 ('num_iterations', num_iterations, 1), ('pooled_size', pooled_size, 1)):
             if not isinstance(value, int) or value < low:
                 raise ValueError(f'SMPLRegressionHead: {name} must be an int >= {low}, got {value!r}')
         self.in_channels = channels
@@ -163,10 +178,23 @@ class SMPLRegressionHead(BasePoseHead):
         self.num_iterations = num_iterations
         self.focal_length = float(focal_length)
         self.root_indices = tuple(root_indices)
+        self.pooled_size = pooled_size
         self.body_model = MODELS.build(dict(body_model))
+        self.heatmap_sigma, self.keypoint_heatmaps, self.loss_heatmaps = None, None, None
+        if auxiliary_heatmaps is not None:
+            aux = dict(auxiliary_heatmaps)
+            unknown = set(aux) - {'sigma', 'loss'}
+            if unknown or not isinstance(aux.get('sigma'), (int, float)) or aux['sigma'] <= 0:
+                raise ValueError(f'SMPLRegressionHead: auxiliary_heatmaps must be dict(sigma=<float > 0>[, loss=...]), '
+                                 f'got {auxiliary_heatmaps!r}')
+            self.heatmap_sigma = float(aux['sigma'])
+            self.keypoint_heatmaps = nn.Conv2d(channels[0], len(self.body_model.keypoint_index), kernel_size=1)
+            nn.init.normal_(self.keypoint_heatmaps.weight, std=0.001)  # as the heatmap heads' final layer
+            nn.init.zeros_(self.keypoint_heatmaps.bias)
+            self.loss_heatmaps = MODELS.build(dict(aux.get('loss', DEFAULT_HEATMAP_LOSS)))
 
         npose = 6 * _NUM_SMPL_JOINTS
-        self.fc1 = nn.Linear(sum(channels) + npose + num_betas + 3, hidden_channels)
+        self.fc1 = nn.Linear(sum(channels) * pooled_size**2 + npose + num_betas + 3, hidden_channels)
         self.drop1 = nn.Dropout(dropout)
         self.fc2 = nn.Linear(hidden_channels, hidden_channels)
         self.drop2 = nn.Dropout(dropout)
@@ -217,7 +245,8 @@ class SMPLRegressionHead(BasePoseHead):
     # ---- forward ----------------------------------------------------------------------------------------------
 
     def pool_features(self, feats: Features) -> Tensor:
-        """The "feat_list": each map (B, C_b, H_b, W_b) average-pooled, concatenated -> (B, C)."""
+        """The "feat_list": each map (B, C_b, H_b, W_b) average-pooled to ``pooled_size`` x ``pooled_size`` cells
+        (1: HMR's global average), flattened and concatenated -> (B, C * pooled_size^2)."""
         if len(feats) != len(self.in_channels):
             raise ValueError(f'SMPLRegressionHead: got {len(feats)} feature maps but in_channels has '
                              f'{len(self.in_channels)} entries {self.in_channels}; give the backbone\'s every branch '
@@ -225,7 +254,10 @@ class SMPLRegressionHead(BasePoseHead):
         got = tuple(int(f.shape[1]) for f in feats)
         if got != self.in_channels:
             raise ValueError(f'SMPLRegressionHead: feature channels {got} differ from in_channels {self.in_channels}')
-        return torch.cat([f.mean(dim=(2, 3)) for f in feats], dim=1)
+        if self.pooled_size == 1:
+            return torch.cat([f.mean(dim=(2, 3)) for f in feats], dim=1)
+        # adaptive cells: a map smaller than the grid repeats its values (each cell averages the pixels it overlaps)
+        return torch.cat([nn.functional.adaptive_avg_pool2d(f, self.pooled_size).flatten(1) for f in feats], dim=1)
 
     def regress(self, feats: Features) -> Dict[str, Tensor]:
         """Iterative error feedback from the mean parameters.
@@ -268,10 +300,14 @@ class SMPLRegressionHead(BasePoseHead):
                     keypoints_2d=offsets / self.input_size[0] + 0.5)
 
     def forward(self, feats: Features) -> Dict[str, Tensor]:
-        """Regressed parameters, the body and its projection (see :meth:`body`); ``pose_6d`` (B, 144) too."""
+        """Regressed parameters, the body and its projection (see :meth:`body`); ``pose_6d`` (B, 144) too, and
+        with ``auxiliary_heatmaps`` ``heatmaps`` (B, K, H_0, W_0) of the first feature map."""
         params = self.regress(feats)
         rotmat = rotation_6d_to_matrix(params['pose_6d'].reshape(-1, _NUM_SMPL_JOINTS, 6))
-        return dict(self.body(rotmat, params['betas'], params['camera']), pose_6d=params['pose_6d'])
+        out = dict(self.body(rotmat, params['betas'], params['camera']), pose_6d=params['pose_6d'])
+        if self.keypoint_heatmaps is not None:
+            out['heatmaps'] = self.keypoint_heatmaps(feats[0])
+        return out
 
     def prediction_outputs(self, outputs: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """``coords`` (B, K, 2): the projected keypoints over the crop size (what ``acc_pose`` compares with
@@ -346,7 +382,7 @@ class SMPLRegressionHead(BasePoseHead):
 
         Returns:
             dict: ``loss_kpt_2d``, ``loss_kpt_3d``, ``loss_smpl_pose``, ``loss_smpl_betas``, ``loss_vertices``
-            and ``loss_shape_prior`` (those configured).
+            and ``loss_shape_prior`` (those configured); ``loss_heatmaps`` with ``auxiliary_heatmaps``.
         """
         batch = outputs['betas'].shape[0]
         losses = {}
@@ -372,4 +408,18 @@ class SMPLRegressionHead(BasePoseHead):
             losses['loss_vertices'] = self.loss_vertices(outputs['vertices'], gt_vertices, has_smpl)
         if self.loss_shape_prior is not None:
             losses['loss_shape_prior'] = self.loss_shape_prior(outputs['betas'])
+        if self.loss_heatmaps is not None:
+            losses['loss_heatmaps'] = self.auxiliary_heatmap_loss(outputs['heatmaps'], targets)
         return losses
+
+    def auxiliary_heatmap_loss(self, heatmaps: Tensor, targets: Dict[str, Tensor]) -> Tensor:
+        """The auxiliary 2D term: MSRA Gaussian targets of the 17 keypoints rendered on the batch's device at the
+        first feature map's resolution (keypoint ``labels * (W_0, H_0)``, as an MSRA codec with
+        ``heatmap_size = (W_0, H_0)``), compared with ``heatmaps`` (B, K, H_0, W_0) by ``loss_heatmaps``; weights:
+        the keypoints' (0 for invisible or outside keypoints)."""
+        height, width = heatmaps.shape[-2:]
+        keypoints = targets['keypoint_labels'] * targets['keypoint_labels'].new_tensor([width, height])
+        target, weights = gaussian_heatmaps_tensor(heatmap_size=(width, height), keypoints=keypoints[:, None],
+                                                   keypoints_visible=targets['keypoint_weights'][:, None],
+                                                   sigma=self.heatmap_sigma)
+        return self.loss_heatmaps(heatmaps, target, weights[:, 0])

@@ -145,3 +145,55 @@ def test_losses_fall_when_fitting_a_batch():
         first = first or {k: v.item() for k, v in losses.items()}
     for key, bound in (('loss_kpt_2d', 0.5), ('loss_kpt_3d', 0.4), ('loss_smpl_pose', 0.9)):
         assert losses[key].item() < bound * first[key], (key, first[key], losses[key].item())
+
+
+def test_grid_pooling_keeps_where_features_are():
+    """``pooled_size`` s: each map averaged over s x s cells (block means), flattened channel-major and
+    concatenated; a map smaller than the grid repeats its values; fc1 takes C s^2 features."""
+    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32, pooled_size=2)
+    feats = (torch.randn(3, 4, 16, 16), torch.randn(3, 8, 1, 1))
+    pooled = head.pool_features(feats)
+    assert pooled.shape == (3, (4 + 8) * 4) and head.fc1.in_features == (4 + 8) * 4 + 144 + 10 + 3
+    blocks = feats[0].reshape(3, 4, 2, 8, 2, 8).mean(dim=(3, 5)).reshape(3, 16)  # (cell row, cell column)
+    torch.testing.assert_close(pooled[:, :16], blocks)
+    torch.testing.assert_close(pooled[:, 16:], feats[1].reshape(3, 8, 1).expand(-1, -1, 4).reshape(3, 32))
+    assert head(feats)['betas'].shape == (3, 10)
+    with pytest.raises(ValueError, match='pooled_size must be an int >= 1'):
+        SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), pooled_size=0)
+
+
+def test_auxiliary_heatmaps_are_msra_targets_of_the_2d_labels():
+    """``auxiliary_heatmaps``: a 1x1 convolution of the first map predicts the 17 keypoints' heatmaps, trained
+    against the MSRA targets that pose_plugins.MSRAHeatmap encodes for the crop (input 64x64 -> the first map's
+    16x16), masked by the keypoint weights. Hand-checked: the loss of the targets themselves is 0 (whatever an
+    invisible keypoint's channel holds), and of all-zero maps ``w * mean(weight * target^2)``."""
+    from pose_plugins.codecs import MSRAHeatmap
+    torch.manual_seed(0)
+    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+                              auxiliary_heatmaps=dict(sigma=1.0))
+    head.init_weights()
+    targets = _targets(2)
+    targets['keypoint_labels'] = targets['keypoint_labels'] * 0.8 + 0.1  # inside the crop
+    targets['keypoint_weights'][1, 3] = 0.0  # an invisible keypoint
+    codec = MSRAHeatmap(input_size=(SIZE, SIZE), heatmap_size=(16, 16), sigma=1.0)
+    encoded = [codec.encode(targets['keypoint_labels'][i:i + 1].numpy() * SIZE,
+                            targets['keypoint_weights'][i:i + 1].numpy()) for i in range(2)]
+    wanted = torch.from_numpy(np.stack([e['heatmaps'] for e in encoded]))
+    weights = torch.from_numpy(np.stack([e['keypoint_weights'][0] for e in encoded]))
+    assert weights[1, 3] == 0 and weights.sum() == 33
+    exact = wanted.clone()
+    exact[1, 3] = 5.0  # the invisible keypoint's channel does not count
+    assert head.auxiliary_heatmap_loss(exact, targets).item() == pytest.approx(0.0, abs=1e-9)
+    zero = head.auxiliary_heatmap_loss(torch.zeros_like(wanted), targets).item()
+    assert zero == pytest.approx(1000.0 * float((weights[..., None, None] * wanted**2).mean()), rel=1e-5)
+
+    head.train()
+    out = head(_feats(2))
+    assert out['heatmaps'].shape == (2, 17, 16, 16)
+    losses = head.loss_terms(out, targets)
+    assert 'loss_heatmaps' in losses
+    sum(losses.values()).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in head.keypoint_heatmaps.parameters())
+    for bad in (dict(sigma=0.0), dict(sigma=1.0, weight=2.0), dict()):
+        with pytest.raises(ValueError, match='auxiliary_heatmaps must be'):
+            SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), auxiliary_heatmaps=bad)
