@@ -80,3 +80,21 @@ def test_batch_encode_defaults_and_errors():
     with pytest.raises(ValueError, match=r'\(B, N, K, 2\) or \(B, N, K, 3\)'):
         IntegralRegressionLabel(input_size=INPUT_SIZE, heatmap_size=HEATMAP_SIZE,
                                 bbox_3d_shape=2000.0).batch_encode(torch.zeros(1, 1, 1, 4))
+
+
+def test_large_cpu_batches_use_huge_page_memory_with_the_same_values(monkeypatch):
+    """A CPU batch above ``HUGE_PAGE_MIN_BYTES`` is written into a buffer of its own (anonymous memory advised
+    for huge pages; a plain tensor where the platform has none) with exactly the values of the plain product
+    (the same float32 multiplications); a small batch is a plain tensor. The threshold lowered so that a
+    small CPN batch takes the large-batch path: both paths compared on the same inputs."""
+    from pose_plugins.codecs.utils import batch_encode as module
+    codec = CPNBlurHeatmap(input_size=(192, 256), heatmap_size=(48, 64), kernel_sizes=(15, 11, 9, 7))
+    keypoints, visible = (torch.from_numpy(a) for a in _keypoints(3, batch=4, instances=1, dims=2))
+    plain = codec.batch_encode(keypoints, visible)['heatmaps']
+    assert plain.nbytes < module.HUGE_PAGE_MIN_BYTES
+    monkeypatch.setattr(module, 'HUGE_PAGE_MIN_BYTES', 1024)
+    large = codec.batch_encode(keypoints, visible)['heatmaps']
+    assert large.shape == plain.shape == (4, 4, K, 64, 48) and large.is_contiguous()
+    assert torch.equal(large, plain) and large.max() == 1.0  # every drawn map peaks at 1
+    large.add_(1.0)  # an ordinary writable tensor
+    assert torch.equal(large, plain + 1.0)
