@@ -82,19 +82,34 @@ def test_batch_encode_defaults_and_errors():
                                 bbox_3d_shape=2000.0).batch_encode(torch.zeros(1, 1, 1, 4))
 
 
-def test_large_cpu_batches_use_huge_page_memory_with_the_same_values(monkeypatch):
-    """A CPU batch above ``HUGE_PAGE_MIN_BYTES`` is written into a buffer of its own (anonymous memory advised
-    for huge pages; a plain tensor where the platform has none) with exactly the values of the plain product
-    (the same float32 multiplications); a small batch is a plain tensor. The threshold lowered so that a
-    small CPN batch takes the large-batch path: both paths compared on the same inputs."""
+def test_large_cpu_batches_reuse_freed_memory_with_the_same_values(monkeypatch):
+    """A CPU batch of at least ``POOLED_MIN_BYTES`` is written into a buffer of the pool (anonymous memory,
+    reused once the batch is freed) with exactly the values of the plain product (the same float32
+    multiplications); a small batch is a plain tensor. A freed batch's memory serves the next batch of its size;
+    a view that outlives its batch keeps the memory from being reused. The threshold is lowered so that a small
+    CPN batch takes the pooled path: both paths compared on the same inputs."""
+    import gc
+
     from pose_plugins.codecs.utils import batch_encode as module
     codec = CPNBlurHeatmap(input_size=(192, 256), heatmap_size=(48, 64), kernel_sizes=(15, 11, 9, 7))
     keypoints, visible = (torch.from_numpy(a) for a in _keypoints(3, batch=4, instances=1, dims=2))
     plain = codec.batch_encode(keypoints, visible)['heatmaps']
-    assert plain.nbytes < module.HUGE_PAGE_MIN_BYTES
-    monkeypatch.setattr(module, 'HUGE_PAGE_MIN_BYTES', 1024)
-    large = codec.batch_encode(keypoints, visible)['heatmaps']
-    assert large.shape == plain.shape == (4, 4, K, 64, 48) and large.is_contiguous()
-    assert torch.equal(large, plain) and large.max() == 1.0  # every drawn map peaks at 1
-    large.add_(1.0)  # an ordinary writable tensor
-    assert torch.equal(large, plain + 1.0)
+    assert plain.nbytes < module.POOLED_MIN_BYTES
+    monkeypatch.setattr(module, 'POOLED_MIN_BYTES', 1024)
+    monkeypatch.setattr(module, 'CPU_TARGET_BUFFERS', module.CPUTargetBuffers(max_bytes=4 * plain.nbytes))
+    pooled = codec.batch_encode(keypoints, visible)['heatmaps']
+    assert pooled.shape == plain.shape == (4, 4, K, 64, 48) and pooled.is_contiguous()
+    assert torch.equal(pooled, plain) and pooled.max() == 1.0  # every drawn map peaks at 1
+    pooled.add_(1.0)  # an ordinary writable tensor
+    assert torch.equal(pooled, plain + 1.0)
+
+    address = pooled.data_ptr()
+    del pooled
+    gc.collect()
+    again = codec.batch_encode(keypoints, visible)['heatmaps']
+    assert again.data_ptr() == address and torch.equal(again, plain)  # reused, every value rewritten
+    view, kept = again[1], again[1].clone()
+    del again
+    gc.collect()
+    other = codec.batch_encode(keypoints + 7.0, visible)['heatmaps']
+    assert other.data_ptr() != address and torch.equal(view, kept)  # the view's memory was not handed out
