@@ -92,7 +92,7 @@ class HRModule(nn.Module):
                            conv_cfg=conv_cfg, with_cp=with_cp)
             for c_in, width, n in zip(in_channels, num_channels, num_blocks))
         self.fuse_layers = self._make_fuse_layers(norm_cfg, conv_cfg) if num_branches > 1 else None
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU(inplace=True)
 
     @staticmethod
     def _check_upsample_cfg(upsample_cfg: OptConfigType) -> tuple[str, Optional[bool]]:
@@ -160,6 +160,12 @@ class HRModule(nn.Module):
                                          align_corners=self.align_corners)
                 else:
                     term = layer(feat)
-                total = term if total is None else total + term
-            fused.append(self.relu(total))
+                if total is None:
+                    total, owned = term, False  # may be a branch's own output: never written to
+                elif owned:
+                    total += term  # in place, as mmpose: the same sums in the same order, no new tensor
+                else:
+                    total, owned = total + term, True  # the first sum is a new tensor of ours
+            # every row sums two or more branches, so the sum is ours and ReLU runs in place (as mmpose's)
+            fused.append(self.relu(total) if owned else F.relu(total))
         return fused

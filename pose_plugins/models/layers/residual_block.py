@@ -127,7 +127,9 @@ class ResidualBlock(NamedNormMixin, CheckpointMixin, nn.Module):
         raise NotImplementedError
 
     def _residual_plus_identity(self, x: Tensor) -> Tensor:
-        return self._residual(x) + (x if self.downsample is None else self.downsample(x))
+        out = self._residual(x)  # a new tensor (the last norm's output): the identity is added in place, as mmpose
+        out += x if self.downsample is None else self.downsample(x)
+        return out
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply the block.
