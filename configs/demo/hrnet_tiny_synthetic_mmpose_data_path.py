@@ -21,9 +21,10 @@ train_pipeline = [
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
     dict(type='RandomBBoxTransform'),
-    dict(type='TopdownAffine', input_size=(96, 128)),
-    # mmpose's own codec, same arguments as the demo's (the heads decode with ours; equal numbers, tested)
-    dict(type='GenerateTarget', encoder=dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5)),
+    dict(type='TopdownAffine', input_size=_base_.codec['input_size']),
+    # mmpose's own codec with the demo codec's arguments (the head decodes with ours; equal numbers, tested)
+    dict(type='GenerateTarget', encoder=dict(type='MSRAHeatmap', input_size=_base_.codec['input_size'],
+                                             heatmap_size=_base_.codec['heatmap_size'], sigma=_base_.codec['sigma'])),
     dict(type='PackPoseInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

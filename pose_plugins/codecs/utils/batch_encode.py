@@ -86,7 +86,8 @@ class CPUTargetBuffers:
     def empty(self, shape: Sequence[int]) -> Tensor:
         """An uninitialised float32 CPU tensor of ``shape`` (contiguous)."""
         shape = tuple(int(n) for n in shape)
-        nbytes = max(int(np.prod(shape)) * 4, 1)
+        count = int(np.prod(shape))
+        nbytes = max(count * 4, 1)
         with self._lock:
             bucket = self._free.get(nbytes)
             memory = bucket.pop() if bucket else None
@@ -99,7 +100,7 @@ class CPUTargetBuffers:
                     memory.madvise(mmap.MADV_HUGEPAGE)
                 except OSError:  # a kernel without transparent huge pages: ordinary pages, same values
                     pass
-        array = np.frombuffer(memory, dtype=np.float32, count=int(np.prod(shape))).reshape(shape)
+        array = np.frombuffer(memory, dtype=np.float32, count=count).reshape(shape)
         weakref.finalize(array, self._release, memory, nbytes).atexit = False
         return torch.from_numpy(array)  # the storage keeps the array, and so the mapping, alive
 
@@ -127,12 +128,10 @@ def _outer(rows: Tensor, cols: Tensor) -> Tensor:
     CPU into :data:`CPU_TARGET_BUFFERS`)."""
     if rows.shape[1] == 1:
         rows, cols = rows[:, 0, ..., :, None], cols[:, 0, ..., None, :]
-        if rows.device.type != 'cpu' or rows.dtype != cols.dtype or rows.requires_grad or cols.requires_grad:
-            return rows * cols
         shape = torch.broadcast_shapes(rows.shape, cols.shape)
-        if rows.dtype != torch.float32 or int(np.prod(shape)) * 4 < POOLED_MIN_BYTES:
-            return rows * cols
-        return torch.mul(rows, cols, out=CPU_TARGET_BUFFERS.empty(shape))
+        pooled = (rows.device.type == 'cpu' and rows.dtype == cols.dtype == torch.float32
+                  and not (rows.requires_grad or cols.requires_grad) and shape.numel() * 4 >= POOLED_MIN_BYTES)
+        return torch.mul(rows, cols, out=CPU_TARGET_BUFFERS.empty(shape)) if pooled else rows * cols
     return _max_over_instances(rows[..., :, None] * cols[..., None, :])
 
 

@@ -20,6 +20,7 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+from mmengine.model import normal_init
 from mmengine.structures import InstanceData
 from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
@@ -118,7 +119,8 @@ class SMPLRegressionHead(BasePoseHead):
         dropout (float): Dropout after ``fc1`` and ``fc2``. Defaults to 0.5 (HMR / SPIN).
         pooled_size (int): Each feature map is average-pooled to ``pooled_size`` x ``pooled_size`` cells before the
             regressor. Defaults to 1: HMR's global average. A grid keeps where things are in the crop, which a
-            small network trained briefly cannot encode in channels alone (the CPU demo uses 4).
+            small network trained briefly may not encode in channels alone (README "Human mesh recovery": what it
+            gave on the CPU demo's data).
         auxiliary_heatmaps (dict, optional): ``dict(sigma=..., loss=...)`` adds a 1x1 convolution that predicts
             the K keypoints' heatmaps from the first feature map, trained against MSRA Gaussian targets (``sigma``
             in that map's pixels) of the 2D labels, rendered on the batch's device (:meth:`auxiliary_heatmap_loss`;
@@ -188,9 +190,8 @@ class SMPLRegressionHead(BasePoseHead):
                 raise ValueError(f'SMPLRegressionHead: auxiliary_heatmaps must be dict(sigma=<float > 0>[, loss=...]), '
                                  f'got {auxiliary_heatmaps!r}')
             self.heatmap_sigma = float(aux['sigma'])
-            self.keypoint_heatmaps = nn.Conv2d(channels[0], len(self.body_model.keypoint_index), kernel_size=1)
-            nn.init.normal_(self.keypoint_heatmaps.weight, std=0.001)  # as the heatmap heads' final layer
-            nn.init.zeros_(self.keypoint_heatmaps.bias)
+            self.keypoint_heatmaps = self.build_final_layer(channels[0], len(self.body_model.keypoint_index))
+            normal_init(self.keypoint_heatmaps, std=0.001, bias=0)  # as the heatmap heads' final layer
             self.loss_heatmaps = MODELS.build(dict(aux.get('loss', DEFAULT_HEATMAP_LOSS)))
 
         npose = 6 * _NUM_SMPL_JOINTS

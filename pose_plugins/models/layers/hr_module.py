@@ -166,6 +166,6 @@ class HRModule(nn.Module):
                     total += term  # in place, as mmpose: the same sums in the same order, no new tensor
                 else:
                     total, owned = total + term, True  # the first sum is a new tensor of ours
-            # every row sums two or more branches, so the sum is ours and ReLU runs in place (as mmpose's)
-            fused.append(self.relu(total) if owned else F.relu(total))
+            # every row sums all (two or more) branches, so the sum is ours and ReLU runs in place (as mmpose's)
+            fused.append(self.relu(total))
         return fused
