@@ -9,7 +9,8 @@ Loop", ICCV 2019 (SPIN, https://arxiv.org/abs/1909.12828): rotations in the 6D r
 2019; :mod:`pose_plugins.models.layers.rotation_6d`), decoders initialised small (xavier, gain 0.01), the camera
 as a translation ``(tx, ty, 2 f / (res s))`` with ``f = 5000`` (:mod:`~pose_plugins.models.layers.
 weak_perspective_camera`). The "feat_list" of an HRNet (Sun et al., CVPR 2019) in the SMPL setting: every branch
-is average-pooled and the vectors are concatenated, so the regressor sees all resolutions.
+is average-pooled and the vectors are concatenated, so the regressor sees all resolutions. Optionally (Kocabas et
+al., PARE, ICCV 2021) every branch is pooled under each keypoint's auxiliary heatmap instead.
 
 What differs from mmpose 0.x's ``HMRMeshHead``: rotations are 6D (HMR's were axis-angle), the body model lives in
 the head (so ``predict`` returns joints, vertices and the 2D keypoints of mmpose's top-down contract), and the
@@ -28,6 +29,7 @@ from torch import Tensor, nn
 from pose_plugins.codecs.utils.batch_encode import gaussian_heatmaps_tensor
 from pose_plugins.models.body_models.smpl_format import SMPL_JOINT_NAMES, SMPL_NUM_JOINTS
 from pose_plugins.models.heads.base_pose_head import BasePoseHead
+from pose_plugins.models.layers.keypoint_attention import keypoint_attention_pool
 from pose_plugins.models.layers.rotation_6d import (axis_angle_to_matrix, matrix_to_axis_angle,
                                                     matrix_to_rotation_6d, mirror_rotations, rotation_6d_to_matrix)
 from pose_plugins.models.layers.weak_perspective_camera import camera_translation, project_points
@@ -73,7 +75,8 @@ DEFAULT_HEATMAP_LOSS: Mapping[str, Any] = _loss(dict(type='pose_plugins.Keypoint
 class SMPLRegressionHead(BasePoseHead):
     """HMR / SPIN iterative regressor of SMPL parameters and a weak-perspective camera, with the body model.
 
-    ``forward``: every feature map is average-pooled and the vectors concatenated (C = sum of ``in_channels``);
+    ``forward``: every feature map is average-pooled and the vectors concatenated (C = sum of ``in_channels``;
+    ``pooled_size`` and ``keypoint_attention`` pool differently, see Args);
     ``num_iterations`` times: ``[features, pose 6D, betas, camera]`` -> ``fc1`` (1024) -> ReLU -> dropout ->
     ``fc2`` (1024) -> ReLU -> dropout -> ``decpose`` / ``decshape`` / ``deccam`` residuals added to the estimate.
     The start is the mean parameters of ``mean_params`` (a SPIN-format ``.npz``: ``pose`` (144,) 6D in SPIN's
@@ -125,8 +128,13 @@ class SMPLRegressionHead(BasePoseHead):
             the K keypoints' heatmaps from the first feature map, trained against MSRA Gaussian targets (``sigma``
             in that map's pixels) of the 2D labels, rendered on the batch's device (:meth:`auxiliary_heatmap_loss`;
             ``loss`` defaults to :data:`DEFAULT_HEATMAP_LOSS`) -- dense 2D supervision for the backbone, as the
-            auxiliary keypoint heatmaps of PyMAF / PARE. Training only: ``predict`` does not use them. ``None``
-            (default): none (HMR / SPIN).
+            auxiliary keypoint heatmaps of PyMAF / PARE. Used by ``predict`` only with ``keypoint_attention``.
+            ``None`` (default): none (HMR / SPIN).
+        keypoint_attention (bool): PARE's keypoint attention (Kocabas et al., ICCV 2021;
+            :mod:`pose_plugins.models.layers.keypoint_attention`) instead of average pooling: every feature map is
+            pooled under each keypoint's auxiliary heatmap (its positive part normalised to sum 1), and the
+            regressor sees the K pooled vectors and the K attention centres ``(x, y)`` (K * C + 2 K values).
+            Needs ``auxiliary_heatmaps`` and ``pooled_size=1``. Defaults to False (HMR / SPIN).
         mean_params (str, optional): SPIN-format ``.npz`` of mean parameters; ``None``: :data:`NEUTRAL_MEAN_PARAMS`.
         focal_length (float): Focal length of the crop camera in pixels. Defaults to 5000 (SPIN).
         root_indices (Sequence[int]): Keypoints whose mean is the root of the 3D terms. Defaults to ``(11, 12)``.
@@ -155,6 +163,7 @@ class SMPLRegressionHead(BasePoseHead):
                  root_indices: Sequence[int] = (11, 12),
                  pooled_size: int = 1,
                  auxiliary_heatmaps: OptConfigType = None,
+                 keypoint_attention: bool = False,
                  loss_keypoints_2d: OptConfigType = None,
                  loss_keypoints_3d: OptConfigType = None,
                  loss_smpl_pose: OptConfigType = None,
@@ -181,6 +190,11 @@ class SMPLRegressionHead(BasePoseHead):
         self.focal_length = float(focal_length)
         self.root_indices = tuple(root_indices)
         self.pooled_size = pooled_size
+        if keypoint_attention and (auxiliary_heatmaps is None or pooled_size != 1):
+            raise ValueError(f'SMPLRegressionHead: keypoint_attention=True pools under the auxiliary heatmaps: it '
+                             f'needs auxiliary_heatmaps=dict(sigma=...) and pooled_size=1, got auxiliary_heatmaps='
+                             f'{auxiliary_heatmaps!r}, pooled_size={pooled_size!r}')
+        self.keypoint_attention = bool(keypoint_attention)
         self.body_model = MODELS.build(dict(body_model))
         self.heatmap_sigma, self.keypoint_heatmaps, self.loss_heatmaps = None, None, None
         if auxiliary_heatmaps is not None:
@@ -195,7 +209,10 @@ class SMPLRegressionHead(BasePoseHead):
             self.loss_heatmaps = MODELS.build(dict(aux.get('loss', DEFAULT_HEATMAP_LOSS)))
 
         npose = 6 * _NUM_SMPL_JOINTS
-        self.fc1 = nn.Linear(sum(channels) * pooled_size**2 + npose + num_betas + 3, hidden_channels)
+        num_keypoints = len(self.body_model.keypoint_index)
+        num_features = (num_keypoints * (sum(channels) + 2) if self.keypoint_attention else
+                        sum(channels) * pooled_size**2)
+        self.fc1 = nn.Linear(num_features + npose + num_betas + 3, hidden_channels)
         self.drop1 = nn.Dropout(dropout)
         self.fc2 = nn.Linear(hidden_channels, hidden_channels)
         self.drop2 = nn.Dropout(dropout)
@@ -245,9 +262,11 @@ class SMPLRegressionHead(BasePoseHead):
 
     # ---- forward ----------------------------------------------------------------------------------------------
 
-    def pool_features(self, feats: Features) -> Tensor:
+    def pool_features(self, feats: Features, heatmaps: Optional[Tensor] = None) -> Tensor:
         """The "feat_list": each map (B, C_b, H_b, W_b) average-pooled to ``pooled_size`` x ``pooled_size`` cells
-        (1: HMR's global average), flattened and concatenated -> (B, C * pooled_size^2)."""
+        (1: HMR's global average), flattened and concatenated -> (B, C * pooled_size^2); with
+        ``keypoint_attention``, the maps pooled under each keypoint's ``heatmaps`` (B, K, H_0, W_0) (computed from
+        ``feats[0]`` when not given) and the attention centres -> (B, K * C + 2 K)."""
         if len(feats) != len(self.in_channels):
             raise ValueError(f'SMPLRegressionHead: got {len(feats)} feature maps but in_channels has '
                              f'{len(self.in_channels)} entries {self.in_channels}; give the backbone\'s every branch '
@@ -255,18 +274,23 @@ class SMPLRegressionHead(BasePoseHead):
         got = tuple(int(f.shape[1]) for f in feats)
         if got != self.in_channels:
             raise ValueError(f'SMPLRegressionHead: feature channels {got} differ from in_channels {self.in_channels}')
+        if self.keypoint_attention:
+            if heatmaps is None:
+                heatmaps = self.keypoint_heatmaps(feats[0])
+            pooled, centres = keypoint_attention_pool(feats, heatmaps)
+            return torch.cat([pooled.flatten(1), centres.flatten(1)], dim=1)
         if self.pooled_size == 1:
             return torch.cat([f.mean(dim=(2, 3)) for f in feats], dim=1)
         # adaptive cells: a map smaller than the grid repeats its values (each cell averages the pixels it overlaps)
         return torch.cat([nn.functional.adaptive_avg_pool2d(f, self.pooled_size).flatten(1) for f in feats], dim=1)
 
-    def regress(self, feats: Features) -> Dict[str, Tensor]:
-        """Iterative error feedback from the mean parameters.
+    def regress(self, feats: Features, heatmaps: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Iterative error feedback from the mean parameters (``heatmaps``: see :meth:`pool_features`).
 
         Returns:
             dict: ``pose_6d`` (B, 144), ``betas`` (B, S), ``camera`` (B, 3) ``(s, tx, ty)``.
         """
-        x = self.pool_features(feats)
+        x = self.pool_features(feats, heatmaps)
         batch = x.shape[0]
         pose = self.init_pose.expand(batch, -1)
         betas = self.init_shape.expand(batch, -1)
@@ -303,11 +327,12 @@ class SMPLRegressionHead(BasePoseHead):
     def forward(self, feats: Features) -> Dict[str, Tensor]:
         """Regressed parameters, the body and its projection (see :meth:`body`); ``pose_6d`` (B, 144) too, and
         with ``auxiliary_heatmaps`` ``heatmaps`` (B, K, H_0, W_0) of the first feature map."""
-        params = self.regress(feats)
+        heatmaps = None if self.keypoint_heatmaps is None else self.keypoint_heatmaps(feats[0])
+        params = self.regress(feats, heatmaps)
         rotmat = rotation_6d_to_matrix(params['pose_6d'].reshape(-1, _NUM_SMPL_JOINTS, 6))
         out = dict(self.body(rotmat, params['betas'], params['camera']), pose_6d=params['pose_6d'])
-        if self.keypoint_heatmaps is not None:
-            out['heatmaps'] = self.keypoint_heatmaps(feats[0])
+        if heatmaps is not None:
+            out['heatmaps'] = heatmaps
         return out
 
     def prediction_outputs(self, outputs: Dict[str, Tensor]) -> Dict[str, Tensor]:

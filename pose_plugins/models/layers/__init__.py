@@ -20,6 +20,7 @@ from .refine_net import RefineNet
 from .res_layer import make_res_layer
 from .residual_block import ResidualBlock
 from .soft_argmax import SoftArgmax
+from .keypoint_attention import keypoint_attention, keypoint_attention_pool  # noqa: F401
 from .rotation_6d import axis_angle_to_matrix, matrix_to_axis_angle, rotation_6d_to_matrix  # noqa: F401
 from .validation import check_count, is_count
 

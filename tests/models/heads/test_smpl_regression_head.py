@@ -199,3 +199,33 @@ def test_auxiliary_heatmaps_are_msra_targets_of_the_2d_labels():
     for bad in (dict(sigma=0.0), dict(sigma=1.0, weight=2.0), dict()):
         with pytest.raises(ValueError, match='auxiliary_heatmaps must be'):
             SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), auxiliary_heatmaps=bad)
+
+
+def test_keypoint_attention_regresses_from_the_pooled_keypoints():
+    """``keypoint_attention``: the regressor's input is the maps pooled under each of the 17 auxiliary heatmaps
+    plus their centres (17 * (4 + 8 + 2) values), the same as the layer computes; gradients of the 3D and SMPL
+    terms alone reach the heatmap branch (PARE trains the attention through the regressor too); flip test and
+    predict work; the option needs the heatmaps and the global pooling."""
+    from pose_plugins.models.layers.keypoint_attention import keypoint_attention_pool
+    torch.manual_seed(0)
+    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+                              auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True)
+    head.init_weights()
+    assert head.fc1.in_features == 17 * (4 + 8 + 2) + 144 + 10 + 3
+    feats = _feats(2)
+    heatmaps = head.keypoint_heatmaps(feats[0])
+    pooled, centres = keypoint_attention_pool(feats, heatmaps)
+    torch.testing.assert_close(head.pool_features(feats), torch.cat([pooled.flatten(1), centres.flatten(1)], 1))
+    torch.testing.assert_close(head.pool_features(feats, heatmaps), head.pool_features(feats))
+    head.train()
+    out = head(feats)
+    losses = head.loss_terms(out, _targets(2))
+    (losses['loss_kpt_3d'] + losses['loss_smpl_pose']).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in head.keypoint_heatmaps.parameters())
+    head.eval()
+    preds = head.predict([feats, tuple(torch.flip(f, [3]) for f in feats)], [None, None], dict(flip_test=True))
+    assert len(preds) == 2 and preds[0].keypoints.shape == (1, 17, 2)
+    assert all(np.isfinite(p.vertices).all() for p in preds)
+    for kwargs in (dict(), dict(auxiliary_heatmaps=dict(sigma=1.0), pooled_size=2)):
+        with pytest.raises(ValueError, match='keypoint_attention=True pools under the auxiliary heatmaps'):
+            SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), keypoint_attention=True, **kwargs)
