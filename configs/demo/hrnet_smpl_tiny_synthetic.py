@@ -2,7 +2,7 @@
 # trained on the synthetic mesh people of pose_plugins.datasets.synthetic.people_mesh, on CPU:
 #   python tools/demo.py --config configs/demo/hrnet_smpl_tiny_synthetic.py
 # Same recipe as hrnet_w32_smpl.py (iterative regressor, 6D rotations, HMR loss weights, flip test), scaled to a
-# 2-core machine: 128x128 crops, Adam 1e-3. The body is the synthetic SMPL-format mannequin (NOT SMPL).
+# 2-core machine: 64x64 crops, Adam 1e-3. The body is the synthetic SMPL-format mannequin (NOT SMPL).
 _base_ = ['../hrnet_w32_smpl.py', '../_base_/hrnet_tiny.py']
 
 data_root = 'data/synthetic_mesh/'  # tools/demo.py generates it: SyntheticMeshConfig.from_options(synthetic_data)
