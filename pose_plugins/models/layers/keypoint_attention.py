@@ -23,6 +23,8 @@ from typing import Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
+from .soft_argmax import grid_moments
+
 __all__ = ['keypoint_attention', 'keypoint_attention_pool']
 
 _EPS = 1e-6
@@ -50,6 +52,7 @@ def keypoint_attention_pool(feats: Sequence[Tensor], heatmaps: Tensor) -> Tuple[
         ``2 (i + 0.5) / W_0 - 1``; 0 for an all-zero attention).
     """
     size = tuple(heatmaps.shape[-2:])
+    first = keypoint_attention(heatmaps)  # (B, K, H_0 * W_0)
     pooled = []
     for index, feat in enumerate(feats):
         if feat.ndim != 4 or feat.shape[0] != heatmaps.shape[0]:
@@ -58,11 +61,11 @@ def keypoint_attention_pool(feats: Sequence[Tensor], heatmaps: Tensor) -> Tuple[
         if feat.shape[-2] > size[0] or feat.shape[-1] > size[1]:
             raise ValueError(f'keypoint_attention_pool: feature map {index} is {tuple(feat.shape[-2:])}, larger '
                              f'than the heatmaps {size}; predict the heatmaps from the largest map')
-        maps = heatmaps if tuple(feat.shape[-2:]) == size else nn.functional.adaptive_avg_pool2d(
-            heatmaps.clamp_min(0.0), feat.shape[-2:])
-        pooled.append(torch.einsum('bkn,bcn->bkc', keypoint_attention(maps), feat.flatten(2)))
-    weights = keypoint_attention(heatmaps).unflatten(-1, size)  # (B, K, H_0, W_0)
-    xs = (torch.arange(size[1], dtype=weights.dtype, device=weights.device) + 0.5) * (2.0 / size[1]) - 1.0
-    ys = (torch.arange(size[0], dtype=weights.dtype, device=weights.device) + 0.5) * (2.0 / size[0]) - 1.0
-    centre = torch.stack([(weights.sum(dim=2) * xs).sum(dim=-1), (weights.sum(dim=3) * ys).sum(dim=-1)], dim=-1)
+        weights = first if tuple(feat.shape[-2:]) == size else keypoint_attention(
+            nn.functional.adaptive_avg_pool2d(heatmaps.clamp_min(0.0), feat.shape[-2:]))
+        pooled.append(torch.einsum('bkn,bcn->bkc', weights, feat.flatten(2)))
+    # pixel centres 2 (i + 0.5) / S - 1 of the W columns and H rows
+    grids = [(torch.arange(n, dtype=first.dtype, device=first.device) + 0.5) * (2.0 / n) - 1.0
+             for n in (size[1], size[0])]
+    centre = grid_moments(first.unflatten(-1, (1, ) + size), grids)  # (B, K, 1, H_0, W_0): one depth bin
     return torch.cat(pooled, dim=2), centre

@@ -8,11 +8,21 @@ Gu et al., "Removing the Bias of Integral Pose Regression", ICCV 2021: the softm
 of at least ``exp(0)``, which pulls the expectation toward the centre of the map; :class:`SoftArgmax` with
 ``debias=True`` removes that uniform part exactly (see :meth:`SoftArgmax.forward`).
 """
+from typing import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ['SoftArgmax']
+__all__ = ['SoftArgmax', 'grid_moments']
+
+
+def grid_moments(weights: Tensor, grids: Sequence[Tensor]) -> Tensor:
+    """First moments of location weights (B, K, D, H, W) along x, y (and z when three grids are given): the sum
+    over locations of weight times coordinate, -> (B, K, len(grids)); the expected location when the weights sum
+    to 1 per keypoint. ``grids``: the coordinates of the W columns, the H rows (and the D depth bins)."""
+    dims = ((2, 3), (2, 4), (3, 4))[:len(grids)]  # marginal over the other axes: x, y, z
+    return torch.stack([(weights.sum(dim=d) * g).sum(dim=-1) for d, g in zip(dims, grids)], dim=-1)
 
 
 class SoftArgmax(nn.Module):
@@ -94,8 +104,7 @@ class SoftArgmax(nn.Module):
         probs = F.softmax(scaled, dim=2).reshape(batch, keypoints, depth, height, width)
 
         grids = [self.grid_x, self.grid_y] + ([self.grid_z] if depth > 1 else [])
-        marginals = [probs.sum(dim=(2, 3)), probs.sum(dim=(2, 4))] + ([probs.sum(dim=(3, 4))] if depth > 1 else [])
-        coords = torch.stack([(m * g).sum(dim=-1) for m, g in zip(marginals, grids)], dim=-1)
+        coords = grid_moments(probs, grids)
 
         if self.debias:
             coords = self._debiased(scaled, grids, coords)
@@ -114,9 +123,6 @@ class SoftArgmax(nn.Module):
         # exp(scaled) - 1 = exp(peak) * (exp(scaled - peak) - exp(-peak)); the common factor cancels.
         weights = (torch.exp(scaled - peak) - torch.exp(-peak)).clamp(min=0.0)
         total = weights.sum(dim=2)  # (B, K)
-        weights = weights.reshape(*scaled.shape[:2], depth, height, width)
-        marginals = [weights.sum(dim=(2, 3)), weights.sum(dim=(2, 4))] + (
-            [weights.sum(dim=(3, 4))] if depth > 1 else [])
-        moments = torch.stack([(m * g).sum(dim=-1) for m, g in zip(marginals, grids)], dim=-1)
+        moments = grid_moments(weights.reshape(*scaled.shape[:2], depth, height, width), grids)
         has_peak = (total > 0).unsqueeze(-1)
         return torch.where(has_peak, moments / total.clamp(min=torch.finfo(total.dtype).tiny).unsqueeze(-1), plain)
