@@ -260,6 +260,27 @@ class SMPLRegressionHead(BasePoseHead):
                                  f'(finite: {bool(np.isfinite(arrays[key]).all())}); expected {size} finite values')
         return tuple(torch.from_numpy(arrays[key]) for key in ('pose', 'shape', 'cam'))
 
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        """Also loads a 2D heatmap model's keypoint layer into the auxiliary heatmaps.
+
+        A top-down heatmap model's checkpoint (e.g. HRNet + ``HeatmapHead``, whose ``final_layer`` is a 1x1
+        convolution from the first feature map to the 17 COCO keypoints) given as ``load_from`` then starts the
+        backbone and ``keypoint_heatmaps`` together, so keypoint attention pools at the keypoints from the first
+        iteration. PARE (Kocabas et al., ICCV 2021) starts the same way, from an HRNet trained for 2D pose.
+
+        The layer is taken only when this head has ``auxiliary_heatmaps``, the checkpoint has no
+        ``keypoint_heatmaps`` of its own, and the shapes match. Otherwise ``final_layer`` stays an unexpected
+        key, which mmengine's non-strict load reports.
+        """
+        if self.keypoint_heatmaps is not None and prefix + 'keypoint_heatmaps.weight' not in state_dict:
+            ours = self.keypoint_heatmaps.state_dict()
+            theirs = {name: state_dict.get(prefix + 'final_layer.' + name) for name in ours}
+            if all(value is not None and value.shape == ours[name].shape for name, value in theirs.items()):
+                for name, value in theirs.items():
+                    del state_dict[prefix + 'final_layer.' + name]
+                    state_dict[prefix + 'keypoint_heatmaps.' + name] = value
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     # ---- forward ----------------------------------------------------------------------------------------------
 
     def pool_features(self, feats: Features, heatmaps: Optional[Tensor] = None) -> Tensor:

@@ -229,3 +229,34 @@ def test_keypoint_attention_regresses_from_the_pooled_keypoints():
     for kwargs in (dict(), dict(auxiliary_heatmaps=dict(sigma=1.0), pooled_size=2)):
         with pytest.raises(ValueError, match='keypoint_attention=True pools under the auxiliary heatmaps'):
             SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), keypoint_attention=True, **kwargs)
+
+
+def test_a_2d_heatmap_checkpoint_starts_the_auxiliary_heatmaps():
+    """A 2D heatmap model's state dict (``head.final_layer``: 1x1 conv, first map -> 17 keypoints) loaded into a
+    mesh model with ``auxiliary_heatmaps`` fills ``keypoint_heatmaps`` exactly, through torch's and mmengine's
+    loaders; the mesh model's own ``keypoint_heatmaps`` wins over a ``final_layer`` beside it; a ``final_layer``
+    of another shape, or a head without the heatmaps, leaves it an unexpected key and changes nothing."""
+    from mmengine.runner.checkpoint import load_state_dict
+    torch.manual_seed(0)
+    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+                              auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True)
+    wrapper = torch.nn.Module()
+    wrapper.head = head
+    final = dict(weight=torch.randn(17, 4, 1, 1), bias=torch.randn(17))
+    two_d = {f'head.final_layer.{k}': v for k, v in final.items()}
+    result = wrapper.load_state_dict(two_d, strict=False)
+    assert not result.unexpected_keys and 'head.fc1.weight' in result.missing_keys
+    assert torch.equal(head.keypoint_heatmaps.weight, final['weight'])
+    assert torch.equal(head.keypoint_heatmaps.bias, final['bias'])
+
+    other = {k: v + 1.0 for k, v in final.items()}
+    load_state_dict(wrapper, dict(two_d, **{f'head.keypoint_heatmaps.{k}': v for k, v in other.items()}))
+    assert torch.equal(head.keypoint_heatmaps.weight, other['weight'])  # its own layer, not the 2D one
+
+    before = head.keypoint_heatmaps.weight.clone()
+    wrong = {'head.final_layer.weight': torch.randn(17, 8, 1, 1), 'head.final_layer.bias': torch.randn(17)}
+    assert sorted(wrapper.load_state_dict(wrong, strict=False).unexpected_keys) == sorted(wrong)
+    assert torch.equal(head.keypoint_heatmaps.weight, before)
+    plain = torch.nn.Module()
+    plain.head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32)
+    assert sorted(plain.load_state_dict(two_d, strict=False).unexpected_keys) == sorted(two_d)
