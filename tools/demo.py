@@ -63,6 +63,28 @@ def ensure_data(data_root: str, synthetic_options: dict) -> None:
     print(f'[demo] generated synthetic data in {data_root} ({time.time() - start:.0f} s)')
 
 
+def data_options(base_cfg, root: str) -> dict:
+    """The config entries that point a demo config at the synthetic set in ``root`` (ends with ``/``): data roots,
+    the val set's person boxes (2D), every metric's annotation file, and for a mesh model (an
+    ``SMPLRegressionHead``) the set's ``smpl_mean_params.npz`` as the regressor's start. Any other config (e.g. the
+    2D demo trained on the mesh people, a 2D stage) runs on the mesh set unchanged."""
+    options = {'data_root': root,
+               'train_dataloader.dataset.data_root': root,
+               'val_dataloader.dataset.data_root': root}
+    if base_cfg.val_dataloader.dataset.get('bbox_file'):  # 2D: the generator's GT boxes in detector format
+        options['val_dataloader.dataset.bbox_file'] = root + 'person_detection_results/val_gt_boxes.json'
+    if isinstance(base_cfg.val_evaluator, list):  # several metrics (the mesh demo: CocoMetric + MeshMetric)
+        for index, evaluator in enumerate(base_cfg.val_evaluator):
+            if 'ann_file' in evaluator:
+                options[f'val_evaluator.{index}.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
+    elif 'ann_file' in base_cfg.val_evaluator:  # CocoMetric
+        options['val_evaluator.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
+    if (str(base_cfg.model.head.get('type', '')).endswith('SMPLRegressionHead')
+            and osp.isfile(root + 'smpl_mean_params.npz')):
+        options['model.head.mean_params'] = root + 'smpl_mean_params.npz'  # a mesh model: its data's mean body
+    return options
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=DEFAULT_CONFIG)
@@ -84,19 +106,7 @@ def main() -> None:
     if osp.exists(work_dir) and os.listdir(work_dir):
         raise FileExistsError(f'work dir {work_dir} is not empty; choose another --work-dir')
     root = data_root.rstrip('/') + '/'
-    options = {'data_root': root,
-               'train_dataloader.dataset.data_root': root,
-               'val_dataloader.dataset.data_root': root}
-    if base_cfg.val_dataloader.dataset.get('bbox_file'):  # 2D: the generator's GT boxes in detector format
-        options['val_dataloader.dataset.bbox_file'] = root + 'person_detection_results/val_gt_boxes.json'
-    if isinstance(base_cfg.val_evaluator, list):  # several metrics (the mesh demo: CocoMetric + MeshMetric)
-        for index, evaluator in enumerate(base_cfg.val_evaluator):
-            if 'ann_file' in evaluator:
-                options[f'val_evaluator.{index}.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
-    elif 'ann_file' in base_cfg.val_evaluator:  # CocoMetric
-        options['val_evaluator.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
-    if dict(base_cfg.get('synthetic_data', {})).get('mesh') and osp.isfile(root + 'smpl_mean_params.npz'):
-        options['model.head.mean_params'] = root + 'smpl_mean_params.npz'  # a mesh demo: its data's mean body
+    options = data_options(base_cfg, root)
     if args.epochs is not None:
         options['train_cfg.max_epochs'] = args.epochs
     options.update(args.cfg_options)
