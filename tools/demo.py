@@ -32,6 +32,8 @@ from pose_plugins.inference import run_inference
 DEFAULT_CONFIG = 'configs/demo/hrnet_tiny_synthetic.py'
 # the demo config's data: same seed and counts give byte-identical files
 DATA = dict(num_train_images=1200, num_val_images=150, seed=0)
+#: The val annotations inside a synthetic set (what every metric's ann_file points at).
+VAL_ANN_FILE = 'annotations/person_keypoints_val2017.json'
 
 
 def ensure_data(data_root: str, synthetic_options: dict) -> None:
@@ -63,6 +65,11 @@ def ensure_data(data_root: str, synthetic_options: dict) -> None:
     print(f'[demo] generated synthetic data in {data_root} ({time.time() - start:.0f} s)')
 
 
+def is_mesh_model(cfg) -> bool:
+    """Whether the config's model is a mesh model (an ``SMPLRegressionHead``)."""
+    return str(cfg.model.head.get('type', '')).endswith('SMPLRegressionHead')
+
+
 def data_options(base_cfg, root: str) -> dict:
     """The config entries that point a demo config at the synthetic set in ``root`` (ends with ``/``): data roots,
     the val set's person boxes (2D), every metric's annotation file, and for a mesh model (an
@@ -76,11 +83,10 @@ def data_options(base_cfg, root: str) -> dict:
     if isinstance(base_cfg.val_evaluator, list):  # several metrics (the mesh demo: CocoMetric + MeshMetric)
         for index, evaluator in enumerate(base_cfg.val_evaluator):
             if 'ann_file' in evaluator:
-                options[f'val_evaluator.{index}.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
+                options[f'val_evaluator.{index}.ann_file'] = root + VAL_ANN_FILE
     elif 'ann_file' in base_cfg.val_evaluator:  # CocoMetric
-        options['val_evaluator.ann_file'] = root + 'annotations/person_keypoints_val2017.json'
-    if (str(base_cfg.model.head.get('type', '')).endswith('SMPLRegressionHead')
-            and osp.isfile(root + 'smpl_mean_params.npz')):
+        options['val_evaluator.ann_file'] = root + VAL_ANN_FILE
+    if is_mesh_model(base_cfg) and osp.isfile(root + 'smpl_mean_params.npz'):
         options['model.head.mean_params'] = root + 'smpl_mean_params.npz'  # a mesh model: its data's mean body
     return options
 
@@ -124,7 +130,7 @@ def main() -> None:
     metrics = build_runner(test_cfg, 'none').test()
     t_test = time.time()
 
-    with open(osp.join(root, 'annotations', 'person_keypoints_val2017.json')) as f:
+    with open(root + VAL_ANN_FILE) as f:
         val = json.load(f)
     image = val['images'][0]
     boxes = [[a['bbox'][0], a['bbox'][1], a['bbox'][0] + a['bbox'][2], a['bbox'][1] + a['bbox'][3]]
@@ -133,7 +139,7 @@ def main() -> None:
     out_dir = osp.join(work_dir, 'inference')
     if cfg.model.head.get('depth_bins', 1) > 1:
         people, drawing = infer_3d(test_cfg, checkpoint, image_path, boxes, out_dir), None
-    elif cfg.model.head.type.endswith('SMPLRegressionHead'):  # the meshes drawn over the image, and .obj files
+    elif is_mesh_model(cfg):  # the meshes drawn over the image, and .obj files
         from mmpose.apis import init_model
         from pose_plugins.visualization import infer_meshes
         people = infer_meshes(init_model(test_cfg, checkpoint, device='cpu'), image_path, boxes, out_dir,
