@@ -16,7 +16,9 @@ SMPL). One image (:func:`render_mesh_image`):
 * the meshes drawn together by :func:`pose_plugins.visualization.draw_meshes` -- a per-pixel z-buffer, so people
   and limbs occlude each other correctly -- each face coloured by body part (skin for the face and hands, hair on
   the back of the head, a shirt and sleeves, trousers, shoes; left and right alike, so a mirrored image shows a
-  plausible person again) and Lambert-shaded for a light near the camera;
+  plausible person again) and Lambert-shaded for a light near the camera; with ``joint_pads``, pads at the
+  shoulders, elbows, wrists, hips, knees and ankles in the 2D people's marker colour of that joint type, and dark
+  eyes (:func:`joint_pad_types`);
 * occluders (``occlusion_prob``), Gaussian noise and a JPEG, as for the 2D people.
 
 Camera: square pixels, ``f = focal_length * image width``, principal point at the image centre (the 3D people's
@@ -40,11 +42,12 @@ import numpy as np
 import torch
 
 from .config import SyntheticCocoConfig
-from .drawing import draw_background, draw_occluder
+from .drawing import JOINT_TYPE_COLOURS, draw_background, draw_occluder
 from .geometry import box_iou, in_image, pinhole_camera
 from .annotations import person_annotation
 
-__all__ = ['SyntheticMeshConfig', 'POSE_PRIOR', 'sample_smpl_parameters', 'render_mesh_image', 'mean_smpl_parameters']
+__all__ = ['SyntheticMeshConfig', 'POSE_PRIOR', 'sample_smpl_parameters', 'render_mesh_image', 'mean_smpl_parameters',
+           'joint_pad_types']
 
 # Uniform ranges (degrees) of the axis-angle components (x, y, z) of the left-side and central joints in SMPL's
 # frame (y up, the body faces +z, T-pose at zero). Negative x at the hip swings the leg forward, positive x at
@@ -64,6 +67,12 @@ _SKIN_JOINTS, _SHIRT_JOINTS = (12, 15, 20, 21, 22, 23), (0, 3, 6, 9, 13, 14, 16,
 _SLEEVE_JOINTS, _TROUSER_JOINTS, _SHOE_JOINTS = (18, 19), (1, 2, 4, 5), (7, 8, 10, 11)
 _SKIN_TONES = np.array([(60, 80, 120), (80, 110, 160), (100, 140, 200), (140, 180, 230), (170, 205, 240)],
                        dtype=np.float64)
+# Joint pads: SMPL joint -> joint type of the 2D people's markers (JOINT_TYPE_COLOURS: 3 shoulder, 4 elbow,
+# 5 wrist, 6 hip, 7 knee, 8 ankle); a vertex within _PAD_RADIUS_M of the joint in the rest pose is padded (the
+# first joint in this order wins); vertices within _EYE_RADIUS_M of an eye keypoint's vertex are _EYE_COLOUR.
+_PAD_TYPES = MappingProxyType({16: 3, 17: 3, 18: 4, 19: 4, 20: 5, 21: 5, 1: 6, 2: 6, 4: 7, 5: 7, 7: 8, 8: 8})
+_PAD_RADIUS_M, _EYE_RADIUS_M, _EYE_TYPE = 0.08, 0.018, -2
+_EYE_COLOUR = np.array([20.0, 20.0, 20.0])
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,9 @@ class SyntheticMeshConfig:
         tilt_range (float): Maximum absolute tilt towards / away from the camera in degrees. Defaults to 10.
         shape_std (float): Standard deviation of the betas. Defaults to 1.0.
         body_model_seed (int): Seed of the synthetic body model. Defaults to 0.
+        joint_pads (bool): Pads in one colour per joint type and dark eyes (module docstring): visible joints, as
+            the 2D people's markers, for 2D localisation that a CPU learns in minutes. Draws no random number, so
+            the people, their poses and the annotations do not change. Defaults to False.
     """
 
     coco: SyntheticCocoConfig = SyntheticCocoConfig(rotation_range=15.0)
@@ -89,10 +101,13 @@ class SyntheticMeshConfig:
     tilt_range: float = 10.0
     shape_std: float = 1.0
     body_model_seed: int = 0
+    joint_pads: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.coco, SyntheticCocoConfig):
             raise ValueError(f'SyntheticMeshConfig.coco must be a SyntheticCocoConfig, got {self.coco!r}')
+        if not isinstance(self.joint_pads, bool):
+            raise ValueError(f'SyntheticMeshConfig.joint_pads must be True or False, got {self.joint_pads!r}')
         for name, low, high in (('pose_scale', 0.0, 2.0), ('yaw_range', 0.0, 180.0), ('tilt_range', 0.0, 90.0),
                                 ('shape_std', 0.0, 3.0)):
             value = getattr(self, name)
@@ -200,8 +215,27 @@ def _place(rng: np.random.Generator, cfg: SyntheticMeshConfig, placed: np.ndarra
     return None
 
 
-def _face_colours(rng: np.random.Generator, faces: np.ndarray, seed: int) -> np.ndarray:
-    """Per-face BGR colours (F, 3) of one person's clothing, skin and hair (module docstring)."""
+@functools.lru_cache(maxsize=2)
+def joint_pad_types(seed: int = 0) -> np.ndarray:
+    """Pad of each vertex of the body model of ``seed`` (``joint_pads``): (V, ) int, the joint type (index into
+    the 2D people's ``JOINT_TYPE_COLOURS``) of a vertex within 8 cm of a shoulder, elbow, wrist, hip, knee or ankle
+    in the rest pose, -2 for an eye, -1 for none. Read-only."""
+    body, _, _ = _body(seed)
+    vertices = body.v_template.double().numpy()
+    joints = body.J_regressor.double().numpy() @ vertices
+    types = np.full(len(vertices), -1)
+    for joint, kind in _PAD_TYPES.items():
+        near = np.linalg.norm(vertices - joints[joint], axis=1) < _PAD_RADIUS_M
+        types[near & (types < 0)] = kind
+    for eye in body.keypoint_vertex_ids.numpy()[1:3]:  # COCO's left and right eye vertices
+        types[np.linalg.norm(vertices - vertices[eye], axis=1) < _EYE_RADIUS_M] = _EYE_TYPE
+    types.setflags(write=False)
+    return types
+
+
+def _face_colours(rng: np.random.Generator, faces: np.ndarray, seed: int, joint_pads: bool = False) -> np.ndarray:
+    """Per-face BGR colours (F, 3) of one person's clothing, skin and hair, and with ``joint_pads`` the pads and
+    eyes (module docstring)."""
     _, part, front_of_head = _body(seed)
     skin = np.clip(_SKIN_TONES[rng.integers(len(_SKIN_TONES))] + rng.uniform(-12, 12, size=3), 0, 255)
     shirt, trousers = rng.uniform(20.0, 235.0, size=(2, 3))
@@ -212,6 +246,11 @@ def _face_colours(rng: np.random.Generator, faces: np.ndarray, seed: int) -> np.
                            (_TROUSER_JOINTS, trousers), (_SHOE_JOINTS, shoes)):
         vertex_colour[np.isin(part, joints)] = colour
     vertex_colour[(part == 15) & ~front_of_head] = hair
+    if joint_pads:
+        types = joint_pad_types(seed)
+        padded = types >= 0
+        vertex_colour[padded] = JOINT_TYPE_COLOURS[types[padded]]
+        vertex_colour[types == _EYE_TYPE] = _EYE_COLOUR
     return vertex_colour[faces[:, 0]]
 
 
@@ -254,7 +293,7 @@ def render_mesh_image(rng: np.random.Generator, cfg: Optional[SyntheticMeshConfi
     body, _, _ = _body(cfg.body_model_seed)
     faces = body.faces
     light = np.array([rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5), 1.0])
-    colours = [_face_colours(rng, faces, cfg.body_model_seed) for _ in people]
+    colours = [_face_colours(rng, faces, cfg.body_model_seed, cfg.joint_pads) for _ in people]
     shades = [shade_faces(p['vertices'], faces, light=light) for p in people]
     image, owner, silhouettes = draw_meshes(image, [(p['pixels'], p['vertices'][:, 2]) for p in people], faces,
                                             colours=colours, shades=shades)
