@@ -14,12 +14,12 @@ from .geometry import in_image
 if TYPE_CHECKING:
     from .config import SyntheticCocoConfig
 
-__all__ = ['Layers', 'OCCLUDER_ID', 'JOINT_TYPE_COLOURS', 'draw_background', 'draw_person', 'depth_cue',
-           'draw_occluder']
+__all__ = ['Layers', 'OCCLUDER_ID', 'KEYPOINT_JOINT_TYPES', 'JOINT_TYPE_COLOURS', 'draw_background', 'draw_person',
+           'depth_cue', 'draw_occluder']
 
 # Joint type of each keypoint (nose, eye, ear, shoulder, elbow, wrist, hip, knee, ankle) and one BGR marker
 # colour per type; left and right of a pair share a type, hence a colour (see the package docstring).
-_JOINT_TYPE = np.array([0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8])
+KEYPOINT_JOINT_TYPES = np.array([0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8])
 JOINT_TYPE_COLOURS = np.array([
     (40, 40, 230), (40, 230, 230), (230, 40, 230), (40, 210, 40), (230, 120, 20), (20, 140, 255),
     (230, 230, 40), (150, 40, 230), (250, 250, 250)], dtype=np.float64)
@@ -136,7 +136,7 @@ def draw_person(layers: Layers, person_id: int, person: Dict, rng: np.random.Gen
             _disc(layers, person_id, np.array([30.0, 30.0, 30.0]), kpts[k], 0.12 * person['head_radius'])
     if radius == 0.0:
         return
-    colours = JOINT_TYPE_COLOURS[_JOINT_TYPE]
+    colours = JOINT_TYPE_COLOURS[KEYPOINT_JOINT_TYPES]
     if cfg.side_colours:
         colours = np.where(_IS_RIGHT[:, None], colours * 0.45, colours)
     radii = np.where(np.isin(np.arange(NUM_KEYPOINTS), FACE), 0.55 * radius, radius)

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from .config import SyntheticCocoConfig
-from .drawing import JOINT_TYPE_COLOURS, draw_background, draw_occluder
+from .drawing import JOINT_TYPE_COLOURS, KEYPOINT_JOINT_TYPES, draw_background, draw_occluder
 from .geometry import box_iou, in_image, pinhole_camera
 from .annotations import person_annotation
 
@@ -67,10 +67,9 @@ _SKIN_JOINTS, _SHIRT_JOINTS = (12, 15, 20, 21, 22, 23), (0, 3, 6, 9, 13, 14, 16,
 _SLEEVE_JOINTS, _TROUSER_JOINTS, _SHOE_JOINTS = (18, 19), (1, 2, 4, 5), (7, 8, 10, 11)
 _SKIN_TONES = np.array([(60, 80, 120), (80, 110, 160), (100, 140, 200), (140, 180, 230), (170, 205, 240)],
                        dtype=np.float64)
-# Joint pads: SMPL joint -> joint type of the 2D people's markers (JOINT_TYPE_COLOURS: 3 shoulder, 4 elbow,
-# 5 wrist, 6 hip, 7 knee, 8 ankle); a vertex within _PAD_RADIUS_M of the joint in the rest pose is padded (the
-# first joint in this order wins); vertices within _EYE_RADIUS_M of an eye keypoint's vertex are _EYE_COLOUR.
-_PAD_TYPES = MappingProxyType({16: 3, 17: 3, 18: 4, 19: 4, 20: 5, 21: 5, 1: 6, 2: 6, 4: 7, 5: 7, 7: 8, 8: 8})
+# Joint pads (joint_pad_types): a vertex within _PAD_RADIUS_M of a COCO body keypoint's SMPL joint in the rest
+# pose gets that keypoint's joint type (the 2D people's marker colour); vertices within _EYE_RADIUS_M of an eye
+# keypoint's vertex are _EYE_COLOUR.
 _PAD_RADIUS_M, _EYE_RADIUS_M, _EYE_TYPE = 0.08, 0.018, -2
 _EYE_COLOUR = np.array([20.0, 20.0, 20.0])
 
@@ -220,14 +219,19 @@ def joint_pad_types(seed: int = 0) -> np.ndarray:
     """Pad of each vertex of the body model of ``seed`` (``joint_pads``): (V, ) int, the joint type (index into
     the 2D people's ``JOINT_TYPE_COLOURS``) of a vertex within 8 cm of a shoulder, elbow, wrist, hip, knee or ankle
     in the rest pose, -2 for an eye, -1 for none. Read-only."""
+    from pose_plugins.models.body_models import COCO_KEYPOINT_SOURCES
     body, _, _ = _body(seed)
     vertices = body.v_template.double().numpy()
     joints = body.J_regressor.double().numpy() @ vertices
     types = np.full(len(vertices), -1)
-    for joint, kind in _PAD_TYPES.items():
-        near = np.linalg.norm(vertices - joints[joint], axis=1) < _PAD_RADIUS_M
-        types[near & (types < 0)] = kind
-    for eye in body.keypoint_vertex_ids.numpy()[1:3]:  # COCO's left and right eye vertices
+    eyes = []
+    for keypoint, (name, kind, index) in enumerate(COCO_KEYPOINT_SOURCES):
+        if kind == 'joint':  # shoulders, elbows, wrists, hips, knees, ankles; the first keypoint in COCO's order wins
+            near = np.linalg.norm(vertices - joints[index], axis=1) < _PAD_RADIUS_M
+            types[near & (types < 0)] = KEYPOINT_JOINT_TYPES[keypoint]
+        elif name.endswith('_eye'):
+            eyes.append(index)
+    for eye in eyes:
         types[np.linalg.norm(vertices - vertices[eye], axis=1) < _EYE_RADIUS_M] = _EYE_TYPE
     types.setflags(write=False)
     return types
