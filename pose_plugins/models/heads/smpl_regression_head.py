@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from pose_plugins.codecs.utils.batch_encode import gaussian_heatmaps_tensor
 from pose_plugins.models.body_models.smpl_format import SMPL_JOINT_NAMES, SMPL_NUM_JOINTS
 from pose_plugins.models.heads.base_pose_head import BasePoseHead
-from pose_plugins.models.layers.keypoint_attention import keypoint_attention_pool
+from pose_plugins.models.layers.keypoint_attention import keypoint_attention_pool, normalise_centres
 from pose_plugins.models.layers.rotation_6d import (axis_angle_to_matrix, matrix_to_axis_angle,
                                                     matrix_to_rotation_6d, mirror_rotations, rotation_6d_to_matrix)
 from pose_plugins.models.layers.weak_perspective_camera import camera_translation, project_points
@@ -48,6 +48,9 @@ SMPL_FLIP_INDICES: Tuple[int, ...] = tuple(
 NEUTRAL_MEAN_PARAMS: Mapping[str, Tuple[float, ...]] = MappingProxyType(dict(
     global_orient_6d=(1.0, 0.0, 0.0, -1.0, 0.0, 0.0), body_pose_6d=(1.0, 0.0, 0.0, 1.0, 0.0, 0.0),
     camera=(0.9, 0.0, 0.0)))
+#: What the regressor can see with ``keypoint_attention`` (``regressor_inputs``), and PARE's default.
+REGRESSOR_INPUTS: Tuple[str, ...] = ('features', 'centres', 'normalised_centres')
+ATTENTION_INPUTS: Tuple[str, ...] = ('features', 'centres')
 #: Default body model (the synthetic SMPL-format model unless ``model_path`` is given).
 DEFAULT_BODY_MODEL: Mapping[str, Any] = MappingProxyType(dict(type='pose_plugins.SMPL'))
 _NUM_SMPL_JOINTS = SMPL_NUM_JOINTS
@@ -135,6 +138,16 @@ class SMPLRegressionHead(BasePoseHead):
             pooled under each keypoint's auxiliary heatmap (its positive part normalised to sum 1), and the
             regressor sees the K pooled vectors and the K attention centres ``(x, y)`` (K * C + 2 K values).
             Needs ``auxiliary_heatmaps`` and ``pooled_size=1``. Defaults to False (HMR / SPIN).
+        regressor_inputs (Sequence[str]): With ``keypoint_attention``, what the regressor sees, any of
+            ``'features'`` (the K pooled vectors, K * C values), ``'centres'`` (the K attention centres in crop
+            coordinates ``[-1, 1]``, 2 K) and ``'normalised_centres'`` (the centres less their mean over their RMS
+            spread, 2 K: the 2D pose's shape without its place and size in the crop, the input normalisation of
+            2D-to-3D lifting, Martinez et al. ICCV 2017). Defaults to ``('features', 'centres')`` (PARE's keypoint
+            attention). ``('centres', 'normalised_centres')`` with a frozen 2D model is a 2D-to-3D lifter on the
+            heatmaps' keypoints (README "Human mesh recovery").
+        centre_radius (int, optional): With ``keypoint_attention``, the centres are taken within ``centre_radius``
+            cells of each heatmap's maximum (a local soft-argmax, :func:`~pose_plugins.models.layers.
+            keypoint_attention.local_centres`) instead of over the whole attention. Defaults to None (whole).
         mean_params (str, optional): SPIN-format ``.npz`` of mean parameters; ``None``: :data:`NEUTRAL_MEAN_PARAMS`.
         focal_length (float): Focal length of the crop camera in pixels. Defaults to 5000 (SPIN).
         root_indices (Sequence[int]): Keypoints whose mean is the root of the 3D terms. Defaults to ``(11, 12)``.
@@ -164,6 +177,8 @@ class SMPLRegressionHead(BasePoseHead):
                  pooled_size: int = 1,
                  auxiliary_heatmaps: OptConfigType = None,
                  keypoint_attention: bool = False,
+                 regressor_inputs: Sequence[str] = ATTENTION_INPUTS,
+                 centre_radius: Optional[int] = None,
                  loss_keypoints_2d: OptConfigType = None,
                  loss_keypoints_3d: OptConfigType = None,
                  loss_smpl_pose: OptConfigType = None,
@@ -195,6 +210,18 @@ class SMPLRegressionHead(BasePoseHead):
                              f'needs auxiliary_heatmaps=dict(sigma=...) and pooled_size=1, got auxiliary_heatmaps='
                              f'{auxiliary_heatmaps!r}, pooled_size={pooled_size!r}')
         self.keypoint_attention = bool(keypoint_attention)
+        inputs = (regressor_inputs, ) if isinstance(regressor_inputs, str) else tuple(regressor_inputs)
+        if (not inputs or len(set(inputs)) != len(inputs) or not set(inputs) <= set(REGRESSOR_INPUTS)
+                or (inputs != ATTENTION_INPUTS and not self.keypoint_attention)):
+            raise ValueError(f'SMPLRegressionHead: regressor_inputs must be distinct entries of {REGRESSOR_INPUTS} '
+                             f'(other than the default {ATTENTION_INPUTS} only with keypoint_attention=True), got '
+                             f'{regressor_inputs!r}')
+        if centre_radius is not None and (not self.keypoint_attention or not isinstance(centre_radius, int)
+                                          or isinstance(centre_radius, bool) or centre_radius < 0):
+            raise ValueError(f'SMPLRegressionHead: centre_radius must be None or an int >= 0, and needs '
+                             f'keypoint_attention=True, got {centre_radius!r}')
+        self.regressor_inputs = inputs
+        self.centre_radius = centre_radius
         self.body_model = MODELS.build(dict(body_model))
         self.heatmap_sigma, self.keypoint_heatmaps, self.loss_heatmaps = None, None, None
         if auxiliary_heatmaps is not None:
@@ -210,7 +237,8 @@ class SMPLRegressionHead(BasePoseHead):
 
         npose = 6 * _NUM_SMPL_JOINTS
         num_keypoints = len(self.body_model.keypoint_index)
-        num_features = (num_keypoints * (sum(channels) + 2) if self.keypoint_attention else
+        widths = dict(features=sum(channels), centres=2, normalised_centres=2)
+        num_features = (num_keypoints * sum(widths[name] for name in inputs) if self.keypoint_attention else
                         sum(channels) * pooled_size**2)
         self.fc1 = nn.Linear(num_features + npose + num_betas + 3, hidden_channels)
         self.drop1 = nn.Dropout(dropout)
@@ -287,7 +315,8 @@ class SMPLRegressionHead(BasePoseHead):
         """The "feat_list": each map (B, C_b, H_b, W_b) average-pooled to ``pooled_size`` x ``pooled_size`` cells
         (1: HMR's global average), flattened and concatenated -> (B, C * pooled_size^2); with
         ``keypoint_attention``, the maps pooled under each keypoint's ``heatmaps`` (B, K, H_0, W_0) (computed from
-        ``feats[0]`` when not given) and the attention centres -> (B, K * C + 2 K)."""
+        ``feats[0]`` when not given) and the attention centres -> (B, K * C + 2 K), or what ``regressor_inputs``
+        names, in its order."""
         if len(feats) != len(self.in_channels):
             raise ValueError(f'SMPLRegressionHead: got {len(feats)} feature maps but in_channels has '
                              f'{len(self.in_channels)} entries {self.in_channels}; give the backbone\'s every branch '
@@ -298,8 +327,11 @@ class SMPLRegressionHead(BasePoseHead):
         if self.keypoint_attention:
             if heatmaps is None:
                 heatmaps = self.keypoint_heatmaps(feats[0])
-            pooled, centres = keypoint_attention_pool(feats, heatmaps)
-            return torch.cat([pooled.flatten(1), centres.flatten(1)], dim=1)
+            pooled, centres = keypoint_attention_pool(feats, heatmaps, centre_radius=self.centre_radius)
+            parts = dict(features=pooled, centres=centres)
+            if 'normalised_centres' in self.regressor_inputs:
+                parts['normalised_centres'] = normalise_centres(centres)
+            return torch.cat([parts[name].flatten(1) for name in self.regressor_inputs], dim=1)
         if self.pooled_size == 1:
             return torch.cat([f.mean(dim=(2, 3)) for f in feats], dim=1)
         # adaptive cells: a map smaller than the grid repeats its values (each cell averages the pixels it overlaps)

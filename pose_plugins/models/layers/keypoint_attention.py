@@ -12,20 +12,25 @@ average pooling. A heatmap with no positive value pools nothing (zeros, no NaN).
 Several feature maps (HRNet's branches, the "feat_list"): the attention is average-pooled to each map's size
 (block means, sum preserved up to the block area) and normalised again there, so every branch is pooled under
 the same attention. The attention's centre of mass on the first map -- a soft-argmax of the keypoint in crop
-coordinates ``[-1, 1]`` -- is returned too.
+coordinates ``[-1, 1]`` -- is returned too. With ``centre_radius=r`` the centre is taken only over the
+``(2r + 1) x (2r + 1)`` cells around the heatmap's maximum (a local soft-argmax, as heatmap decoders refine the
+argmax): a second mode or a faint background elsewhere in the map then does not pull it. :func:`normalise_centres`
+removes the translation and scale of the K centres, the usual input normalisation of 2D-to-3D lifting (Martinez,
+Hossain, Romero, Little, "A simple yet effective baseline for 3d human pose estimation", ICCV 2017): what is left
+is the 2D pose's shape, independent of where the person stands in the crop and how large they are.
 
 Note:
     B: batch size; K: keypoints; C_b: channels of map b, C = sum of C_b; H_0, W_0: the heatmaps' (and the first
     map's) size.
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
 
 from .soft_argmax import grid_moments
 
-__all__ = ['keypoint_attention', 'keypoint_attention_pool']
+__all__ = ['keypoint_attention', 'keypoint_attention_pool', 'local_centres', 'normalise_centres']
 
 _EPS = 1e-6
 
@@ -39,17 +44,74 @@ def keypoint_attention(heatmaps: Tensor) -> Tensor:
     return weights / weights.sum(dim=-1, keepdim=True).clamp_min(_EPS)
 
 
-def keypoint_attention_pool(feats: Sequence[Tensor], heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
+def _pixel_grids(height: int, width: int, like: Tensor) -> Tuple[Tensor, Tensor]:
+    """Pixel centres ``2 (i + 0.5) / S - 1`` of the W columns and the H rows."""
+    return tuple((torch.arange(n, dtype=like.dtype, device=like.device) + 0.5) * (2.0 / n) - 1.0
+                 for n in (width, height))
+
+
+def local_centres(heatmaps: Tensor, radius: int) -> Tensor:
+    """Centre of mass of each heatmap's positive part within ``radius`` cells (Chebyshev) of its maximum.
+
+    Args:
+        heatmaps (Tensor): (B, K, H, W).
+        radius (int): >= 0; 0 gives the argmax cell's centre.
+
+    Returns:
+        Tensor: (B, K, 2) ``(x, y)`` in crop coordinates ``[-1, 1]`` (pixel centres as
+        :func:`keypoint_attention_pool`'s); the argmax cell's centre where the window has no positive value.
+        Differentiable in the values inside the window (the window itself is not).
+    """
+    if heatmaps.ndim != 4:
+        raise ValueError(f'local_centres: heatmaps must be (B, K, H, W), got {tuple(heatmaps.shape)}')
+    if not isinstance(radius, int) or isinstance(radius, bool) or radius < 0:
+        raise ValueError(f'local_centres: radius must be an int >= 0, got {radius!r}')
+    height, width = heatmaps.shape[-2:]
+    peak = heatmaps.flatten(2).argmax(dim=-1)  # (B, K)
+    row, col = peak // width, peak % width
+    rows = torch.arange(height, device=heatmaps.device)
+    cols = torch.arange(width, device=heatmaps.device)
+    window = (((rows[:, None] - row[..., None, None]).abs() <= radius)
+              & ((cols[None, :] - col[..., None, None]).abs() <= radius))  # (B, K, H, W)
+    weights = heatmaps.clamp_min(0.0) * window
+    total = weights.sum(dim=(2, 3))  # (B, K)
+    fallback = ((peak[..., None] == torch.arange(height * width, device=heatmaps.device))
+                .to(heatmaps.dtype).unflatten(-1, (height, width)))
+    has_mass = (total > 0)[..., None, None]
+    weights = torch.where(has_mass, weights / total.clamp_min(_EPS)[..., None, None], fallback)
+    return grid_moments(weights.unsqueeze(2), _pixel_grids(height, width, heatmaps))
+
+
+def normalise_centres(centres: Tensor) -> Tensor:
+    """The K centres less their mean, over their root-mean-square distance from it (module docstring).
+
+    Args:
+        centres (Tensor): (B, K, 2).
+
+    Returns:
+        Tensor: (B, K, 2), zero mean and unit RMS distance per sample; all zero where the K centres coincide.
+    """
+    if centres.ndim != 3 or centres.shape[-1] != 2:
+        raise ValueError(f'normalise_centres: centres must be (B, K, 2), got {tuple(centres.shape)}')
+    offsets = centres - centres.mean(dim=1, keepdim=True)
+    spread = offsets.pow(2).sum(dim=2).mean(dim=1).sqrt()  # (B,)
+    return offsets / spread.clamp_min(_EPS)[:, None, None]
+
+
+def keypoint_attention_pool(feats: Sequence[Tensor], heatmaps: Tensor, *,
+                            centre_radius: Optional[int] = None) -> Tuple[Tensor, Tensor]:
     """Pool every feature map under every keypoint's attention.
 
     Args:
         feats (Sequence[Tensor]): Feature maps (B, C_b, H_b, W_b), each no larger than the heatmaps.
         heatmaps (Tensor): (B, K, H_0, W_0).
+        centre_radius (int, optional): ``None``: the centre of the whole attention; ``r``: of the cells within
+            ``r`` of the maximum (:func:`local_centres`).
 
     Returns:
         Tuple[Tensor, Tensor]: pooled features (B, K, C) (the maps' channels concatenated in order) and the
         attention's centre of mass (B, K, 2) as ``(x, y)`` in crop coordinates ``[-1, 1]`` (pixel centres
-        ``2 (i + 0.5) / W_0 - 1``; 0 for an all-zero attention).
+        ``2 (i + 0.5) / W_0 - 1``; 0 for an all-zero attention without ``centre_radius``).
     """
     size = tuple(heatmaps.shape[-2:])
     first = keypoint_attention(heatmaps)  # (B, K, H_0 * W_0)
@@ -64,8 +126,8 @@ def keypoint_attention_pool(feats: Sequence[Tensor], heatmaps: Tensor) -> Tuple[
         weights = first if tuple(feat.shape[-2:]) == size else keypoint_attention(
             nn.functional.adaptive_avg_pool2d(heatmaps.clamp_min(0.0), feat.shape[-2:]))
         pooled.append(torch.einsum('bkn,bcn->bkc', weights, feat.flatten(2)))
-    # pixel centres 2 (i + 0.5) / S - 1 of the W columns and H rows
-    grids = [(torch.arange(n, dtype=first.dtype, device=first.device) + 0.5) * (2.0 / n) - 1.0
-             for n in (size[1], size[0])]
-    centre = grid_moments(first.unflatten(-1, (1, ) + size), grids)  # (B, K, 1, H_0, W_0): one depth bin
+    if centre_radius is not None:
+        return torch.cat(pooled, dim=2), local_centres(heatmaps, centre_radius)
+    # (B, K, 1, H_0, W_0): one depth bin
+    centre = grid_moments(first.unflatten(-1, (1, ) + size), _pixel_grids(*size, first))
     return torch.cat(pooled, dim=2), centre

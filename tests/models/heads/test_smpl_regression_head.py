@@ -231,6 +231,40 @@ def test_keypoint_attention_regresses_from_the_pooled_keypoints():
             SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), keypoint_attention=True, **kwargs)
 
 
+def test_regressor_inputs_lift_the_local_centres():
+    """``regressor_inputs=('centres', 'normalised_centres')`` with ``centre_radius``: the regressor sees the 17
+    local centres and their normalised copy (17 * 4 values) and nothing of the pooled features, as the layer
+    computes them; a frozen 2D model's heatmaps (no gradient into them) still train the regressor; bad values name
+    the argument."""
+    from pose_plugins.models.layers.keypoint_attention import local_centres, normalise_centres
+    torch.manual_seed(0)
+    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+                              auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True,
+                              regressor_inputs=('centres', 'normalised_centres'), centre_radius=2)
+    head.init_weights()
+    assert head.fc1.in_features == 17 * 4 + 144 + 10 + 3
+    feats = _feats(2)
+    heatmaps = head.keypoint_heatmaps(feats[0])
+    centres = local_centres(heatmaps, 2)
+    torch.testing.assert_close(head.pool_features(feats),
+                               torch.cat([centres.flatten(1), normalise_centres(centres).flatten(1)], 1))
+    head.keypoint_heatmaps.requires_grad_(False)
+    head.train()
+    losses = head.loss_terms(head(feats), _targets(2))
+    sum(losses.values()).backward()
+    regressor = [head.fc1, head.fc2, head.decpose, head.decshape, head.deccam]
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for m in regressor for p in m.parameters())
+    assert all(p.grad is None for p in head.keypoint_heatmaps.parameters())
+    attention = dict(auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True)
+    for bad in (dict(regressor_inputs=()), dict(regressor_inputs=('centres', 'centres')),
+                dict(regressor_inputs=('pixels', )), dict(regressor_inputs=('centres', ), keypoint_attention=False)):
+        with pytest.raises(ValueError, match='regressor_inputs must be distinct entries'):
+            SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), **dict(attention, **bad))
+    for bad in (dict(centre_radius=-1), dict(centre_radius=2.0), dict(centre_radius=1, keypoint_attention=False)):
+        with pytest.raises(ValueError, match='centre_radius must be None or an int >= 0'):
+            SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), **dict(attention, **bad))
+
+
 def test_a_2d_heatmap_checkpoint_starts_the_auxiliary_heatmaps():
     """A 2D heatmap model's state dict (``head.final_layer``: 1x1 conv, first map -> 17 keypoints) loaded into a
     mesh model with ``auxiliary_heatmaps`` fills ``keypoint_heatmaps`` exactly, through torch's and mmengine's

@@ -54,3 +54,70 @@ def test_bad_shapes_name_the_map():
         keypoint_attention_pool((torch.randn(2, 2, 8, 8), ), torch.randn(1, 3, 8, 8))
     with pytest.raises(ValueError, match='heatmaps must be \\(B, K, H, W\\)'):
         keypoint_attention(torch.randn(3, 8, 8))
+
+
+def _local_reference(heatmaps, radius):
+    """Loops in float64: the positive values within ``radius`` of the argmax, their centre of mass in [-1, 1]."""
+    hm = heatmaps.double()
+    batch, keypoints, height, width = hm.shape
+    out = torch.zeros(batch, keypoints, 2, dtype=torch.float64)
+    for b in range(batch):
+        for k in range(keypoints):
+            row, col = divmod(int(hm[b, k].argmax()), width)
+            total = sx = sy = 0.0
+            for i in range(max(0, row - radius), min(height, row + radius + 1)):
+                for j in range(max(0, col - radius), min(width, col + radius + 1)):
+                    w = max(float(hm[b, k, i, j]), 0.0)
+                    total += w
+                    sx += w * (2 * (j + 0.5) / width - 1)
+                    sy += w * (2 * (i + 0.5) / height - 1)
+            out[b, k] = torch.tensor([sx / total, sy / total])
+    return out
+
+
+@pytest.mark.parametrize('radius', [0, 1, 2, 5])
+def test_local_centres_against_a_float64_loop(radius):
+    """Random maps (peaks at the border too): equal to the loop's centre of mass within the window; float32
+    sums of at most 121 weights in [0, 4] times coordinates in [-1, 1]: rounding < 1e-5."""
+    from pose_plugins.models.layers.keypoint_attention import local_centres
+    gen = torch.Generator().manual_seed(radius)
+    heatmaps = torch.randn(3, 5, 9, 7, generator=gen)
+    heatmaps[0, 0, 0, 0] = heatmaps[1, 1, 8, 6] = 4.0  # maxima in corners: windows clipped by the map
+    torch.testing.assert_close(local_centres(heatmaps, radius).double(), _local_reference(heatmaps, radius),
+                               rtol=0, atol=1e-5)
+
+
+def test_local_centres_ignore_a_second_mode_and_fall_back_to_the_argmax():
+    """A peak with a weaker mode far away: the whole attention's centre is pulled toward the mode, the local one
+    (radius 1) is the peak's own centre of mass; a map with no positive value gives the argmax cell's centre and
+    finite gradients; bad arguments name the value."""
+    from pose_plugins.models.layers.keypoint_attention import local_centres
+    heatmaps = torch.full((1, 2, 8, 8), -0.5)
+    heatmaps[0, 0, 2, 2], heatmaps[0, 0, 2, 3], heatmaps[0, 0, 7, 7] = 1.0, 1.0, 0.8
+    heatmaps[0, 1, 4, 6] = -0.1  # the maximum, not positive
+    heatmaps.requires_grad_()
+    local = local_centres(heatmaps, 1)
+    _, whole = keypoint_attention_pool((torch.randn(1, 1, 8, 8), ), heatmaps)
+    torch.testing.assert_close(local[0, 0], torch.tensor([2 * 3.0 / 8 - 1, 2 * 2.5 / 8 - 1]))
+    assert whole[0, 0, 0] > local[0, 0, 0] + 0.2 and whole[0, 0, 1] > local[0, 0, 1] + 0.2
+    torch.testing.assert_close(local[0, 1], torch.tensor([2 * 6.5 / 8 - 1, 2 * 4.5 / 8 - 1]))
+    local.sum().backward()
+    assert torch.isfinite(heatmaps.grad).all()
+    _, pooled_local = keypoint_attention_pool((torch.randn(1, 1, 8, 8), ), heatmaps, centre_radius=1)
+    torch.testing.assert_close(pooled_local, local)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match='radius must be an int >= 0'):
+            local_centres(heatmaps, bad)
+
+
+def test_normalised_centres_forget_place_and_size():
+    """Zero mean, unit RMS distance; the same for a shifted and scaled copy; coincident centres give zeros."""
+    from pose_plugins.models.layers.keypoint_attention import normalise_centres
+    centres = torch.rand(4, 17, 2) * 2 - 1
+    normal = normalise_centres(centres)
+    torch.testing.assert_close(normal.mean(1), torch.zeros(4, 2), rtol=0, atol=1e-6)
+    torch.testing.assert_close(normal.pow(2).sum(2).mean(1), torch.ones(4))
+    torch.testing.assert_close(normalise_centres(0.3 * centres + torch.tensor([0.2, -0.4])), normal)
+    assert torch.equal(normalise_centres(torch.full((1, 17, 2), 0.25)), torch.zeros(1, 17, 2))
+    with pytest.raises(ValueError, match='centres must be \\(B, K, 2\\)'):
+        normalise_centres(torch.zeros(17, 2))
