@@ -1,7 +1,13 @@
 """tools/demo.py's ``data_options``: what points a demo config at a synthetic set. A mesh model starts from the
 set's mean body; the 2D demo config run on the mesh set (the 2D stage of README "Human mesh recovery") gets no
-mesh-head entry, which its HeatmapHead would refuse."""
+mesh-head entry, which its HeatmapHead would refuse. ``run_first_stage``: how a two-stage demo config's first
+stage is run."""
+import argparse
 import importlib.util
+import json
+import os
+
+import pytest
 
 from conftest import REPO
 
@@ -34,3 +40,37 @@ def test_mean_params_only_for_a_mesh_head(tmp_path):
     (tmp_path / 'smpl_mean_params.npz').unlink()
     assert 'model.head.mean_params' not in demo.data_options(
         load_config(str(REPO / 'configs/demo/hrnet_smpl_tiny_synthetic.py'), {}), root)
+
+
+def test_first_stage_runs_this_tool_on_the_same_set(tmp_path, monkeypatch):
+    """``demo_first_stage``: this tool runs again on the stage's config with the same data root and the set's
+    options as ``synthetic_data.*`` entries (so the marker matches and the set is reused), plus the stage's own
+    options, all in a form ``--cfg-options`` parses back; its checkpoint is what its ``demo_result.json`` names. A
+    malformed entry is refused with its value."""
+    from mmengine.config import DictAction
+    demo = _demo_tool()
+    calls = []
+
+    def fake_run(args, check):
+        calls.append(args)
+        work_dir = args[args.index('--work-dir') + 1]
+        os.makedirs(work_dir)
+        with open(os.path.join(work_dir, 'demo_result.json'), 'w') as f:
+            json.dump({'checkpoint': os.path.join(work_dir, 'epoch_2.pth')}, f)
+
+    monkeypatch.setattr(demo.subprocess, 'run', fake_run)
+    first = dict(config='configs/demo/hrnet_tiny_synthetic.py',
+                 cfg_options={'train_cfg.max_epochs': 2, 'param_scheduler.1.milestones': [1, 2]})
+    synthetic = dict(mesh=True, joint_pads=True, person_height=[112.0, 176.0], num_train_images=300)
+    checkpoint = demo.run_first_stage(first, '/data/set/', str(tmp_path / 'first'), synthetic)
+    assert checkpoint == str(tmp_path / 'first' / 'epoch_2.pth')
+    (args, ) = calls
+    assert args[args.index('--config') + 1] == first['config'] and args[args.index('--data-root') + 1] == '/data/set/'
+    parsed = argparse.Namespace()
+    DictAction(option_strings=[], dest='options')(None, parsed, args[args.index('--cfg-options') + 1:])
+    expected = {f'synthetic_data.{key}': value for key, value in synthetic.items()}
+    expected.update(first['cfg_options'])
+    assert parsed.options == expected
+    for bad in (dict(config=3), dict(cfg_options={}), dict(config='a.py', epochs=3), ['a.py']):
+        with pytest.raises(ValueError, match='demo_first_stage must be dict'):
+            demo.run_first_stage(bad, '/data/set/', str(tmp_path / 'x'), synthetic)
