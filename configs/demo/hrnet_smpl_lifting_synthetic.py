@@ -23,6 +23,8 @@ param_scheduler = [
     dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
     dict(type='MultiStepLR', begin=0, end=12, milestones=[10], gamma=0.1, by_epoch=True),
 ]
+# the keypoint layer stays stage 1's (lr 0). The training log's `lr` is the first parameter group's, which is that
+# layer's 0 (the frozen backbone has no group); `base_lr` is the regressor's.
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3),
                      paramwise_cfg=dict(custom_keys={'head.keypoint_heatmaps': dict(lr_mult=0.0)}))
 default_hooks = dict(checkpoint=dict(interval=12, max_keep_ckpts=1))
