@@ -141,8 +141,8 @@ class SMPLRegressionHead(BasePoseHead):
         regressor_inputs (Sequence[str]): With ``keypoint_attention``, what the regressor sees, any of
             ``'features'`` (the K pooled vectors, K * C values), ``'centres'`` (the K attention centres in crop
             coordinates ``[-1, 1]``, 2 K) and ``'normalised_centres'`` (the centres less their mean over their RMS
-            spread, 2 K: the 2D pose's shape without its place and size in the crop, the input normalisation of
-            2D-to-3D lifting, Martinez et al. ICCV 2017). Defaults to ``('features', 'centres')`` (PARE's keypoint
+            spread, 2 K: the 2D pose's shape without its place and size in the crop; 2D-to-3D lifting normalises
+            its input too, Martinez et al. ICCV 2017). Defaults to ``('features', 'centres')`` (PARE's keypoint
             attention). ``('centres', 'normalised_centres')`` with a frozen 2D model is a 2D-to-3D lifter on the
             heatmaps' keypoints (README "Human mesh recovery").
         centre_radius (int, optional): With ``keypoint_attention``, the centres are taken within ``centre_radius``

@@ -15,9 +15,10 @@ the same attention. The attention's centre of mass on the first map -- a soft-ar
 coordinates ``[-1, 1]`` -- is returned too. With ``centre_radius=r`` the centre is taken only over the
 ``(2r + 1) x (2r + 1)`` cells around the heatmap's maximum (a local soft-argmax, as heatmap decoders refine the
 argmax): a second mode or a faint background elsewhere in the map then does not pull it. :func:`normalise_centres`
-removes the translation and scale of the K centres, the usual input normalisation of 2D-to-3D lifting (Martinez,
-Hossain, Romero, Little, "A simple yet effective baseline for 3d human pose estimation", ICCV 2017): what is left
-is the 2D pose's shape, independent of where the person stands in the crop and how large they are.
+removes the translation and scale of the K centres. 2D-to-3D lifting networks normalise their 2D input (Martinez,
+Hossain, Romero, Little, "A simple yet effective baseline for 3d human pose estimation", ICCV 2017, standardise it
+over the data set); here each pose is centred and scaled on its own, so what is left is the 2D pose's shape,
+independent of where the person stands in the crop and how large they are.
 
 Note:
     B: batch size; K: keypoints; C_b: channels of map b, C = sum of C_b; H_0, W_0: the heatmaps' (and the first
@@ -94,8 +95,9 @@ def normalise_centres(centres: Tensor) -> Tensor:
     if centres.ndim != 3 or centres.shape[-1] != 2:
         raise ValueError(f'normalise_centres: centres must be (B, K, 2), got {tuple(centres.shape)}')
     offsets = centres - centres.mean(dim=1, keepdim=True)
-    spread = offsets.pow(2).sum(dim=2).mean(dim=1).sqrt()  # (B,)
-    return offsets / spread.clamp_min(_EPS)[:, None, None]
+    # clamped before the square root, whose gradient at 0 is infinite
+    spread = offsets.pow(2).sum(dim=2).mean(dim=1).clamp_min(_EPS**2).sqrt()  # (B,)
+    return offsets / spread[:, None, None]
 
 
 def keypoint_attention_pool(feats: Sequence[Tensor], heatmaps: Tensor, *,

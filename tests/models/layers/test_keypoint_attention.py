@@ -111,13 +111,17 @@ def test_local_centres_ignore_a_second_mode_and_fall_back_to_the_argmax():
 
 
 def test_normalised_centres_forget_place_and_size():
-    """Zero mean, unit RMS distance; the same for a shifted and scaled copy; coincident centres give zeros."""
+    """Zero mean, unit RMS distance; the same for a shifted and scaled copy; coincident centres give zeros and
+    finite gradients."""
     from pose_plugins.models.layers.keypoint_attention import normalise_centres
     centres = torch.rand(4, 17, 2) * 2 - 1
     normal = normalise_centres(centres)
     torch.testing.assert_close(normal.mean(1), torch.zeros(4, 2), rtol=0, atol=1e-6)
     torch.testing.assert_close(normal.pow(2).sum(2).mean(1), torch.ones(4))
     torch.testing.assert_close(normalise_centres(0.3 * centres + torch.tensor([0.2, -0.4])), normal)
-    assert torch.equal(normalise_centres(torch.full((1, 17, 2), 0.25)), torch.zeros(1, 17, 2))
+    same = torch.full((1, 17, 2), 0.25, requires_grad=True)
+    assert torch.equal(normalise_centres(same), torch.zeros(1, 17, 2))
+    normalise_centres(same).sum().backward()
+    assert torch.isfinite(same.grad).all()
     with pytest.raises(ValueError, match='centres must be \\(B, K, 2\\)'):
         normalise_centres(torch.zeros(17, 2))
