@@ -73,10 +73,16 @@ def mesh_demo_data(tmp_path_factory) -> Path:
     return root
 
 
-SHORT_SCHEDULE = (*SHORT_MESH_DATA, 'model.head.mean_params=None', 'train_dataloader.batch_size=16',
-                  'train_cfg.max_epochs=4', 'train_cfg.val_begin=1000', 'param_scheduler.0.end=20',
-                  'param_scheduler.1.end=4', 'param_scheduler.1.milestones=[4]', 'default_hooks.logger.interval=10',
-                  'log_processor.window_size=10', 'default_hooks.checkpoint.interval=4')
+def short_schedule(epochs: int) -> tuple:
+    """--cfg-options of a short mesh run: the short set's counts, batches of 16 for ``epochs`` epochs without
+    validation, a 20-iteration warm-up, the step at the end, a log (and a loss value) every 10 iterations."""
+    return (*SHORT_MESH_DATA, 'train_dataloader.batch_size=16', f'train_cfg.max_epochs={epochs}',
+            'train_cfg.val_begin=1000', 'param_scheduler.0.end=20', f'param_scheduler.1.end={epochs}',
+            f'param_scheduler.1.milestones=[{epochs}]', 'default_hooks.logger.interval=10',
+            'log_processor.window_size=10', f'default_hooks.checkpoint.interval={epochs}')
+
+
+SHORT_SCHEDULE = (*short_schedule(4), 'model.head.mean_params=None')
 # metric -> the most its value may be of the neutral mean-pose baseline's. Seeds 0 / 1 (1 thread, a busy 2-core
 # machine; demo 109-127 s): MPJPE 208.6 / 209.6 mm, PA-MPJPE 123.8 / 124.4, PVE 193.7 / 194.8 against the baseline's
 # 260.3 / 154.9 / 239.4, i.e. 0.80 / 0.81, 0.80 / 0.80, 0.81 / 0.81; losses (last three 10-iteration means over the
@@ -102,10 +108,7 @@ LIFTING_CONFIG = REPO / 'configs' / 'demo' / 'hrnet_smpl_lifting_synthetic.py'
 #: of batches of 16, on the short demo's counts of joint-pad people.
 SHORT_FIRST_STAGE = {'train_cfg.max_epochs': 2, 'train_cfg.val_interval': 2, 'param_scheduler.1.end': 2,
                      'param_scheduler.1.milestones': [2]}
-SHORT_LIFTING = (*SHORT_MESH_DATA, 'train_dataloader.batch_size=16', 'train_cfg.max_epochs=3',
-                 'train_cfg.val_begin=1000', 'param_scheduler.0.end=20', 'param_scheduler.1.end=3',
-                 'param_scheduler.1.milestones=[3]', 'default_hooks.logger.interval=10', 'log_processor.window_size=10',
-                 'default_hooks.checkpoint.interval=3')
+SHORT_LIFTING = short_schedule(3)
 
 
 # metric -> the most its value may be of the training people's mean body (where the regressor starts). Seeds 0 / 1
