@@ -26,7 +26,7 @@ codec = dict(type='pose_plugins.CPNBlurHeatmap', input_size=(192, 256), heatmap_
 
 model = dict(
     type='TopdownPoseEstimator',
-    # the fast data path (issue 9): the training batch's targets rendered on the model's device from the codec;
+    # the fast data path: the training batch's targets rendered on the model's device from the codec;
     # mmpose's path: type='PoseDataPreprocessor' without `encoder`, and the train_pipeline's last step replaced by
     # GenerateTarget(encoder=codec) + PackPoseInputs
     data_preprocessor=dict(

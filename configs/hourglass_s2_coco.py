@@ -27,7 +27,7 @@ codec = dict(type='pose_plugins.MSRAHeatmap', input_size=(256, 256), heatmap_siz
 num_stacks = 2
 model = dict(
     type='TopdownPoseEstimator',
-    # the fast data path (issue 9): the training batch's targets rendered on the model's device from the codec;
+    # the fast data path: the training batch's targets rendered on the model's device from the codec;
     # mmpose's path: type='PoseDataPreprocessor' without `encoder`, and the train_pipeline's last step replaced by
     # GenerateTarget(encoder=codec) + PackPoseInputs
     data_preprocessor=dict(

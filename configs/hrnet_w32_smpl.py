@@ -1,4 +1,4 @@
-# Human mesh recovery from HRNet features (issue 10): image -> HRNet-W32 (every branch) -> pooled "feat_list" ->
+# Human mesh recovery from HRNet features: image -> HRNet-W32 (every branch) -> pooled "feat_list" ->
 # HMR / SPIN iterative regressor (3 iterations, 6D rotations, mean-parameter start) -> SMPL (betas, pose, camera)
 # -> 3D joints, mesh and COCO's 17 keypoints projected into the crop.
 # Papers: Kanazawa et al., HMR, CVPR 2018; Kolotouros et al., SPIN, ICCV 2019 (6D rotations, camera translation
@@ -12,8 +12,7 @@
 # Needs: your own SMPL model file (body_model.model_path; tools/convert_smpl_model.py makes a clean .npz of an
 # official .pkl), SPIN's smpl_mean_params.npz (mean_params; without it the head starts from a documented neutral
 # pose) and COCO with SMPL pseudo-ground-truth merged into the annotations (pose 72, betas 10, has_smpl per person;
-# the layout of pose_plugins.CocoMeshDataset) under data/coco/. Without model_path the synthetic SMPL-format
-# mannequin (NOT SMPL) is used.
+# the layout of pose_plugins.CocoMeshDataset) under data/coco/.
 _base_ = ['./_base_/default_runtime.py', './_base_/coco_topdown.py']
 
 train_cfg = dict(max_epochs=100, val_interval=10)
@@ -23,7 +22,7 @@ auto_scale_lr = dict(base_batch_size=64)  # 1 GPU x 64 crops (coco_topdown.py's 
 default_hooks = dict(checkpoint=dict(save_best='mesh/PA-MPJPE', rule='less'))
 
 input_size = (256, 256)  # square crops: the weak-perspective camera has one scale
-body_model = dict(type='pose_plugins.SMPL', model_path=None)  # e.g. model_path='data/smpl/SMPL_NEUTRAL.npz'
+body_model = dict(type='pose_plugins.SMPL', model_path='data/smpl/SMPL_NEUTRAL.npz')  # your SMPL file
 
 model = dict(
     type='TopdownPoseEstimator',

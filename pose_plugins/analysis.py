@@ -1,7 +1,6 @@
-"""Parameter and FLOP counts of a config's model at its input size (mmengine's fvcore-style counter).
+"""Parameter and FLOP counts of a config's model at its input size (mmengine's ``FlopAnalyzer``).
 
-FLOPs follow the convention of the HRNet / SimpleBaseline papers and mmpose's model zoo: one fused multiply-add
-counts as one FLOP (so "7.1 GFLOPs" for HRNet-W32 at 256x192 is 7.1 G multiply-adds).
+One multiply-add counts as one FLOP, as in the HRNet / SimpleBaseline papers and mmpose's model zoo.
 """
 from __future__ import annotations
 
@@ -35,8 +34,7 @@ class _TensorMode(torch.nn.Module):
 
 
 def _input_hw(cfg: Config) -> Tuple[int, int]:
-    """(H, W) of the model's input: the codec's ``input_size``, else (a head without a codec, e.g. the SMPL
-    regression head) the ``input_size`` of the test pipeline's ``TopdownAffine``."""
+    """(H, W) of the model input: the codec's ``input_size``, else the test pipeline's ``TopdownAffine``'s."""
     codec = cfg.get('codec')
     if isinstance(codec, (list, tuple)):
         codec = codec[0]
@@ -53,17 +51,12 @@ def _input_hw(cfg: Config) -> Tuple[int, int]:
 
 
 def model_complexity(cfg: Config, input_hw: Optional[Tuple[int, int]] = None) -> Complexity:
-    """Build ``cfg.model`` (random init, eval mode) and count parameters and FLOPs for a (1, 3, H, W) input.
-
-    Args:
-        cfg: a top-down config (``model`` and ``codec``); the mmpose default scope is set here.
-        input_hw: (H, W) to use instead of the codec's ``input_size`` (given there as (W, H)).
-    """
+    """Count parameters and FLOPs of ``cfg.model`` (random init, eval mode) on a (1, 3, H, W) input;
+    ``input_hw`` overrides the (H, W) read from the config."""
     from mmengine.analysis import FlopAnalyzer
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
 
-    import pose_plugins  # noqa: F401
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     hw = input_hw or _input_hw(cfg)
     model = MODELS.build(cfg.model).eval()

@@ -1,4 +1,5 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share: argument parsing and turning CLI flags into config.
+"""What the tools share: loading a config (:func:`load_config`), and for ``tools/train.py`` and ``tools/test.py``
+argument parsing and turning CLI flags into config.
 
 Flags follow mmpose's tools (``--work-dir``, ``--resume``, ``--amp``, ``--cfg-options``, ``--launcher`` ...), so a
 user of mmpose needs nothing new. What goes beyond mmpose's tools:
@@ -8,9 +9,9 @@ user of mmpose needs nothing new. What goes beyond mmpose's tools:
 * without GPUs, ``--launcher pytorch`` runs on gloo with ``device_ids=None`` (:func:`compat.setup_cpu_distributed`);
 * every training run saves crash-safe checkpoints that carry the random streams: mmengine's ``CheckpointHook`` is
   replaced by :class:`pose_plugins.engine.CrashSafeCheckpointHook` (same arguments) and
-  :class:`pose_plugins.engine.RNGStateHook` is added, also for users' configs (README "Reliability");
+  :class:`pose_plugins.engine.RNGStateHook` is added, also for users' configs (docs/reliability.md);
 * ``--fast-gpu [--compile]`` (or ``fast_gpu_training=dict(compile=False)`` in a config): bf16 autocast +
-  channels_last (+ torch.compile) on CUDA, nothing on a CPU (README "Performance").
+  channels_last (+ torch.compile) on CUDA, nothing on a CPU (docs/performance.md).
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+
+from pose_plugins import compat
 
 __all__ = ['WorkDirNotEmptyError', 'build_runner', 'load_config', 'parse_test_args', 'parse_train_args',
            'use_crash_safe_hooks']
@@ -84,7 +87,11 @@ def parse_test_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Read a config file, with ``--cfg-options`` merged in, raising a clear error for a missing file."""
+    """Read a config file, with ``cfg_options`` (``--cfg-options``) merged in.
+
+    Raises:
+        FileNotFoundError: naming ``path`` when it is not a file.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file {path} does not exist')
     cfg = Config.fromfile(path)
@@ -124,7 +131,7 @@ def _hook_type(hook) -> Optional[str]:
 
 
 def use_crash_safe_hooks(cfg: Config) -> None:
-    """Make a training config save crash-safe checkpoints that carry the random streams (README "Reliability").
+    """Make a training config save crash-safe checkpoints that carry the random streams (docs/reliability.md).
 
     mmengine's ``CheckpointHook`` (``default_hooks.checkpoint``, or mmengine's default one when the config has none)
     becomes ``pose_plugins.CrashSafeCheckpointHook`` with the same arguments, and ``pose_plugins.RNGStateHook`` is
@@ -246,7 +253,5 @@ def prepare_test_config(args: argparse.Namespace) -> Config:
 def build_runner(cfg: Config, launcher: str):
     """Build mmengine's Runner, on gloo with ``device_ids=None`` when distributed without GPUs."""
     from mmengine.runner import Runner
-
-    from . import compat
     compat.setup_cpu_distributed(cfg, launcher)
     return Runner.from_cfg(cfg)

@@ -1,24 +1,6 @@
-"""The few adapters our dependency stack needs; each is small, tested, and a no-op where it is not needed.
-
-1. **Safe checkpoint loading on torch >= 2.6.** torch now loads with ``weights_only=True``; a checkpoint written
-   by mmengine 0.10.7's Runner then fails to load, because its ``message_hub`` pickles numpy arrays/scalars,
-   mmengine's ``HistoryBuffer`` and ``builtins.getattr`` (``HistoryBuffer`` keeps its statistics methods as
-   ``getattr(HistoryBuffer, 'mean')``). We do not turn the safe loader off: mmengine's local-file loader is
-   replaced by :func:`load_checkpoint_safely`, which first tries plain ``weights_only=True`` and only then retries,
-   still with torch's ``weights_only`` unpickler, inside a *scoped* allowlist of numpy's array/dtype/scalar types,
-   ``HistoryBuffer`` and a narrowed ``getattr`` that resolves nothing but ``HistoryBuffer``'s own statistics
-   methods. Anything else a pickle asks for (``os.system``, ``builtins.eval`` ...) is refused with
-   :class:`UnsafeCheckpointError` naming the file and the global.
-2. **Distributed training on CPU.** mmengine's ``--launcher pytorch`` calls ``torch.cuda.set_device`` and wraps the
-   model with ``device_ids=[LOCAL_RANK]``. :func:`setup_cpu_distributed` (called by ``tools/train.py`` and
-   ``tools/test.py``) starts a gloo process group itself when no GPU is present and sets DDP's ``device_ids=None``;
-   with GPUs it does nothing and mmengine's NCCL path runs unchanged.
-3. **mmpose's visualizer without torchvision.** mmpose's visualizer imports ``torchvision.transforms.ToPILImage``
-   at import time, and no CPU torchvision exists for our torch. The start-up hook installed with the package
-   (``pose_plugins_startup.pth`` -> :mod:`_pose_plugins_startup`) lets ``import torchvision`` find a small stand-in
-   (``torchvision.__version__ == '0.0+pose_plugins.stand_in'``) in every interpreter, before anything imports us,
-   and only when no torchvision is installed. :func:`install_torchvision_stand_in` makes sure of it where the hook
-   did not run (``python -S``, a checkout on ``PYTHONPATH`` that was never installed).
+"""Adapters our dependency stack needs, each a no-op where it is not needed: safe loading of mmengine checkpoints
+under torch >= 2.6 (:func:`load_checkpoint_safely`), distributed training on CPU (:func:`setup_cpu_distributed`)
+and a torchvision stand-in for mmpose's visualizer where none is installed (:func:`install_torchvision_stand_in`).
 """
 from __future__ import annotations
 
@@ -44,14 +26,11 @@ def _torch_version() -> tuple[int, int]:
 
 
 def install() -> None:
-    """Install every adapter that the running stack needs (idempotent). Called by ``import pose_plugins``."""
+    """Install every adapter the running stack needs (idempotent); ``import pose_plugins`` calls it."""
     install_torchvision_stand_in()
     install_safe_checkpoint_loader()
 
 
-# --------------------------------------------------------------------------------------------------------------
-# 1. safe checkpoint loading
-# --------------------------------------------------------------------------------------------------------------
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint's pickle asks for a global outside the safe allowlist; it was not loaded."""
 
@@ -68,7 +47,7 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
 
 
 def _mmengine_checkpoint_globals() -> list:
-    """The allowlist beyond torch's defaults that an mmengine 0.10.7 checkpoint needs."""
+    """The allowlist, beyond torch's defaults, of an mmengine 0.10.7 checkpoint."""
     from mmengine.logging import HistoryBuffer
     np_core = np._core if hasattr(np, '_core') else np.core  # numpy 2 moved numpy.core to numpy._core
     allowed: list = [
@@ -80,21 +59,19 @@ def _mmengine_checkpoint_globals() -> list:
                     (np_core.multiarray.scalar, 'numpy.core.multiarray.scalar')]
     # numpy 2 pickles a dtype through its class, e.g. numpy.dtypes.Float32DType
     allowed += [cls for cls in vars(np.dtypes).values() if isinstance(cls, type) and issubclass(cls, np.dtype)]
-    # numpy scalar types (np.float32, np.int64 ...) appear as dtype constructors' arguments
+    # numpy scalar types appear as dtype constructor arguments
     allowed += sorted({t for ts in np.sctypes.values() for t in ts} if hasattr(np, 'sctypes') else
                       {np.dtype(c).type for c in np.typecodes['All'] if c not in 'Mm'}, key=str)
     return allowed
 
 
 def load_checkpoint_safely(filename: str, map_location: Optional[Any] = None) -> Any:
-    """Load a local checkpoint with torch's ``weights_only`` unpickler and nothing looser.
-
-    Plain state dicts and tensors load with ``weights_only=True`` as torch does by default; a full mmengine
-    checkpoint (with ``message_hub``/``meta``) is retried inside a scoped allowlist (see module docstring).
+    """Load a local checkpoint with torch's ``weights_only`` unpickler, retrying a full mmengine
+    checkpoint with the allowlist of :func:`_mmengine_checkpoint_globals` (numpy arrays, ``HistoryBuffer``).
 
     Raises:
         FileNotFoundError: ``filename`` does not exist.
-        UnsafeCheckpointError: the pickle asks for a global outside the allowlist (it would run code).
+        UnsafeCheckpointError: the pickle asks for a global outside the allowlist.
     """
     filename = os.path.expanduser(filename)
     if not os.path.isfile(filename):
@@ -118,11 +95,8 @@ def load_checkpoint_safely(filename: str, map_location: Optional[Any] = None) ->
 
 
 def install_safe_checkpoint_loader() -> None:
-    """Route mmengine's local-file checkpoint scheme (``''`` prefix) through :func:`load_checkpoint_safely`.
-
-    Covers ``Runner.load_checkpoint``/``resume``, mmengine's ``load_checkpoint`` and so mmpose's ``init_model`` and
-    inferencer. A no-op on torch < 2.6, where ``torch.load`` is unrestricted by default anyway.
-    """
+    """Route mmengine's local-file checkpoint loading (``Runner``, ``load_checkpoint``, mmpose's
+    ``init_model``) through :func:`load_checkpoint_safely`; a no-op on torch < 2.6."""
     if _torch_version() < (2, 6):
         return
     from mmengine.runner.checkpoint import CheckpointLoader
@@ -131,22 +105,10 @@ def install_safe_checkpoint_loader() -> None:
     CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_safely, force=True)
 
 
-# --------------------------------------------------------------------------------------------------------------
-# 2. CPU distributed
-# --------------------------------------------------------------------------------------------------------------
 def setup_cpu_distributed(cfg: Any, launcher: str) -> bool:
-    """Prepare ``cfg`` for a distributed run without GPUs; a no-op when CUDA is available or not distributed.
-
-    Starts the default process group with gloo (so mmengine skips its ``init_dist``, which would call
-    ``torch.cuda.set_device``) and makes the DDP wrapper use ``device_ids=None``.
-
-    Args:
-        cfg (mmengine.Config): the run's config; ``model_wrapper_cfg`` and ``env_cfg.dist_cfg`` are updated.
-        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
-
-    Returns:
-        bool: whether the CPU path was taken.
-    """
+    """Prepare ``cfg`` for distributed training without GPUs: start gloo (mmengine's ``init_dist``
+    calls ``torch.cuda.set_device``) and set DDP's ``device_ids=None``. Returns False (a no-op) with CUDA or
+    ``launcher='none'``."""
     if launcher == 'none' or torch.cuda.is_available():
         return False
     import torch.distributed as dist
@@ -169,12 +131,8 @@ def setup_cpu_distributed(cfg: Any, launcher: str) -> bool:
 
 
 def _slurm_env_to_torch_env(env: MutableMapping[str, str]) -> None:
-    """Fill torch's ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT`` from Slurm's
-    variables where unset (what mmengine's slurm launcher does, minus its ``torch.cuda.set_device``).
-
-    Raises:
-        KeyError: naming the Slurm variable that is missing (the process was not started by ``srun``).
-    """
+    """Fill torch's ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_*`` from Slurm's variables
+    where unset; a KeyError names a missing one."""
     for torch_name, slurm_name in (('RANK', 'SLURM_PROCID'), ('WORLD_SIZE', 'SLURM_NTASKS')):
         if torch_name not in env:
             if slurm_name not in env:
@@ -188,20 +146,9 @@ def _slurm_env_to_torch_env(env: MutableMapping[str, str]) -> None:
         env['MASTER_ADDR'] = subprocess.getoutput(f'scontrol show hostnames {env["SLURM_NODELIST"]} | head -n1')
 
 
-# --------------------------------------------------------------------------------------------------------------
-# 3. torchvision stand-in for mmpose's visualizer
-# --------------------------------------------------------------------------------------------------------------
 def install_torchvision_stand_in() -> bool:
-    """Let ``import torchvision`` find pose_plugins' stand-in when (and only when) torchvision is not installed.
-
-    Idempotent; the start-up hook has normally done it already. Honours ``POSE_PLUGINS_TORCHVISION_STAND_IN=0``.
-
-    Returns:
-        bool: whether ``import torchvision`` gives (or already gave) the stand-in; False with a real torchvision.
-
-    Raises:
-        ModuleNotFoundError: the start-up module ``_pose_plugins_startup`` (installed beside the package) is missing.
-    """
+    """Let ``import torchvision`` find our stand-in if no torchvision is installed (idempotent; off with
+    ``POSE_PLUGINS_TORCHVISION_STAND_IN=0``); whether it is the stand-in. Needs ``_pose_plugins_startup``."""
     try:
         import _pose_plugins_startup as startup
     except ModuleNotFoundError as err:

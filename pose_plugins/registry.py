@@ -1,9 +1,7 @@
-"""pose_plugins' registries: children of mmpose's, under the scope ``pose_plugins``.
+"""pose_plugins' registries: children of mmpose's under the scope ``pose_plugins``.
 
-mmpose already registers ``HRNet``, ``HeatmapHead``, ``KeypointMSELoss`` ... Registering those names again in
-mmpose's registries would raise ``KeyError`` (or, with ``force=True``, silently replace mmpose's classes for
-every user config). Child registries keep both: configs keep ``default_scope='mmpose'`` and name our classes
-with the scope prefix, e.g. ``type='pose_plugins.HRNet'``; an unscoped name still means mmpose's class.
+Our classes that share a name with mmpose's (``HRNet``, ``HeatmapHead`` ...) are named with the scope in configs,
+``type='pose_plugins.HRNet'``; an unscoped name still means mmpose's class.
 """
 from mmengine.registry import Registry
 from mmpose.registry import DATASETS as MMPOSE_DATASETS
@@ -16,7 +14,7 @@ from mmpose.registry import TRANSFORMS as MMPOSE_TRANSFORMS
 __all__ = ['MODELS', 'KEYPOINT_CODECS', 'DATASETS', 'METRICS', 'HOOKS', 'TRANSFORMS']
 
 MODELS = Registry(
-    'model', parent=MMPOSE_MODELS, scope='pose_plugins', locations=['pose_plugins.models'])
+    'model', parent=MMPOSE_MODELS, scope='pose_plugins', locations=['pose_plugins.models', 'pose_plugins.body_models'])
 KEYPOINT_CODECS = Registry(
     'KEYPOINT_CODECS', parent=MMPOSE_KEYPOINT_CODECS, scope='pose_plugins',
     locations=['pose_plugins.codecs'])

@@ -10,20 +10,9 @@ __all__ = ['draw_poses']
 def draw_poses(image: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
                skeleton_links: Sequence[Tuple[int, int]] = (), *, kpt_thr: float = 0.3,
                radius: int = 3, thickness: int = 2) -> np.ndarray:
-    """A copy of ``image`` with each person's keypoints scoring above ``kpt_thr`` as dots and the links between
-    two such keypoints as lines (one colour per person).
-
-    Args:
-        image (np.ndarray): (H, W, 3) uint8 BGR. Not modified.
-        keypoints (np.ndarray): (M, K, D), x and y in image pixels (a depth column is ignored).
-        scores (np.ndarray): (M, K).
-        skeleton_links (Sequence[Tuple[int, int]]): Pairs of keypoint indices.
-        kpt_thr (float): Minimum score of a drawn keypoint.
-        radius, thickness (int): Dot radius and line thickness in pixels.
-
-    Returns:
-        np.ndarray: (H, W, 3) uint8.
-    """
+    """A copy of BGR ``image`` (H, W, 3) uint8 with keypoints scoring above ``kpt_thr`` as dots and links between
+    two such keypoints as lines, one colour per person. ``keypoints``: (M, K, D) in image pixels (depth ignored);
+    ``scores``: (M, K); ``skeleton_links``: keypoint index pairs; ``radius`` and ``thickness`` in pixels."""
     canvas = np.ascontiguousarray(image).copy()
     palette = [(0, 255, 0), (255, 128, 0), (0, 128, 255), (255, 0, 255), (0, 255, 255), (255, 255, 0)]
     for person, (points, person_scores) in enumerate(zip(np.asarray(keypoints), np.asarray(scores))):

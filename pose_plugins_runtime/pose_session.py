@@ -12,27 +12,10 @@ _REQUIRED_METADATA = ('input_size', 'mean', 'std', 'bgr_to_rgb', 'bbox_padding',
 
 
 class PoseSession:
-    """A model exported by ``tools/export_onnx.py``: image + person boxes -> keypoints in image pixels.
-
-    The preprocessing is the exporting config's, read from the model's metadata (``input_size``, ``mean``,
-    ``std``, ``bgr_to_rgb``, ``bbox_padding``; see ``pose_plugins.deploy.onnx_export``) and done by
-    :func:`~pose_plugins_runtime.preprocessing.crop_boxes`; the decoding (and flip test, if exported) is in the
-    graph. A graph exported without boxes returns crop pixels, which are mapped to the image here with mmpose's
-    formula ``keypoints / input_size * scale + center - scale / 2``.
-
-    Note:
-        - M: number of person boxes
-        - K: number of keypoints
-        - D: 2, or 3 for a 3D model (x, y in image pixels, z root-relative in mm)
-
-    Args:
-        model_file (str): The ``.onnx`` file.
-        providers (Sequence[str], optional): onnxruntime execution providers; default the CPU.
-
-    Attributes:
-        metadata (dict): The model's metadata, decoded from JSON.
-        keypoint_names (List[str]), skeleton_links (List[Tuple[int, int]]): From the dataset meta, for drawing.
-    """
+    """A model exported by ``tools/export_onnx.py`` (``model_file``), run with onnxruntime ``providers``
+    (default: CPU): image + person boxes -> keypoints in image pixels. The preprocessing values come from the model's
+    metadata; decoding is in the graph. A graph exported without boxes returns crop pixels, mapped to the image with
+    mmpose's ``keypoints / input_size * scale + center - scale / 2``."""
 
     def __init__(self, model_file: str, *, providers: Optional[Sequence[str]] = None) -> None:
         import onnxruntime
@@ -57,20 +40,9 @@ class PoseSession:
 
     def __call__(self, image: np.ndarray,
                  boxes: Union[np.ndarray, Sequence[Sequence[float]], None] = None) -> Tuple[np.ndarray, np.ndarray]:
-        """Keypoints of the people in ``boxes``.
-
-        Args:
-            image (np.ndarray): (H, W, 3) uint8 BGR image (``cv2.imread``).
-            boxes (array-like, optional): (M, 4) ``x1, y1, x2, y2`` person boxes in image pixels (a 5th score
-                column is ignored); ``None`` means one box, the whole image (as mmpose's ``inference_topdown``).
-
-        Returns:
-            Tuple[np.ndarray, np.ndarray]: keypoints (M, K, D) float32 in image pixels, scores (M, K) float32.
-
-        Raises:
-            ValueError: naming the argument, for an image that is not (H, W, 3) uint8 or boxes that are not
-                (M, 4) finite with x2 > x1 and y2 > y1.
-        """
+        """Keypoints (M, K, D) float32 in image pixels (D = 3: z root-relative in mm) and scores (M, K) of the
+        people in ``boxes`` (M, 4) ``x1, y1, x2, y2`` (a 5th column is ignored; ``None``: the whole image) in a BGR
+        uint8 ``image`` (H, W, 3). Raises ValueError for a bad image or boxes (non-finite, x2 <= x1 or y2 <= y1)."""
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f'PoseSession: image must be an (H, W, 3) uint8 BGR array, got shape {image.shape} '

@@ -1,16 +1,5 @@
-"""mmpose 1.3.2's top-down test preprocessing in numpy + OpenCV: box -> centre and scale, affine crop, normalise.
-
-Each function reproduces one mmpose step with the same float arithmetic, so the crops are bit-identical to
-mmpose's pipeline (a test compares them):
-
-- ``GetBBoxCenterScale`` -> :func:`bbox_xyxy_to_center_scale` (mmpose's ``bbox_xyxy2cs``, padding 1.25);
-- ``TopdownAffine`` (``use_udp=False``, no rotation) -> :func:`fix_aspect_ratio` + :func:`get_warp_matrix` +
-  ``cv2.warpAffine(..., flags=cv2.INTER_LINEAR)`` in :func:`crop_boxes`;
-- ``PoseDataPreprocessor`` -> BGR -> RGB swap, then ``(x - mean) / std`` in float32, channels first.
-
-Note:
-    - M: number of person boxes
-    - [w, h]: the model's input size
+"""mmpose 1.3.2's top-down test preprocessing in numpy + OpenCV, bit-identical to its ``GetBBoxCenterScale``,
+``TopdownAffine`` (no UDP, no rotation) and ``PoseDataPreprocessor``. Shapes: M boxes, [w, h] input size.
 """
 from typing import Sequence, Tuple
 
@@ -21,30 +10,14 @@ __all__ = ['bbox_xyxy_to_center_scale', 'fix_aspect_ratio', 'get_warp_matrix', '
 
 
 def bbox_xyxy_to_center_scale(boxes: np.ndarray, padding: float = 1.25) -> Tuple[np.ndarray, np.ndarray]:
-    """Box centres and padded sizes (mmpose's ``bbox_xyxy2cs``).
-
-    Args:
-        boxes (np.ndarray): (M, 4) ``x1, y1, x2, y2``.
-        padding (float): Size multiplier.
-
-    Returns:
-        Tuple[np.ndarray, np.ndarray]: centres (M, 2) and scales (M, 2), dtype of ``boxes``.
-    """
+    """Centres (M, 2) and padded sizes (M, 2) of boxes (M, 4) ``x1, y1, x2, y2`` (mmpose's ``bbox_xyxy2cs``)."""
     scale = (boxes[..., 2:] - boxes[..., :2]) * padding
     center = (boxes[..., 2:] + boxes[..., :2]) * 0.5
     return center, scale
 
 
 def fix_aspect_ratio(scale: np.ndarray, aspect_ratio: float) -> np.ndarray:
-    """Grow each (w, h) to the aspect ratio ``w / h`` of the input (mmpose's ``TopdownAffine._fix_aspect_ratio``).
-
-    Args:
-        scale (np.ndarray): (M, 2).
-        aspect_ratio (float): Input width / height.
-
-    Returns:
-        np.ndarray: (M, 2).
-    """
+    """Sizes (M, 2) grown to the input's ``w / h`` (mmpose's ``TopdownAffine._fix_aspect_ratio``)."""
     w, h = np.hsplit(scale, [1])
     return np.where(w > h * aspect_ratio, np.hstack([w, w / aspect_ratio]), np.hstack([h * aspect_ratio, h]))
 
@@ -55,17 +28,8 @@ def _third_point(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def get_warp_matrix(center: np.ndarray, scale: np.ndarray, output_size: Tuple[int, int]) -> np.ndarray:
-    """The 2x3 affine matrix taking the box (``center``, ``scale``) onto the ``output_size`` crop, as mmpose's
-    ``get_warp_matrix`` with ``rot=0``, ``shift=(0, 0)`` (its three-point construction in float32).
-
-    Args:
-        center (np.ndarray): (2, ).
-        scale (np.ndarray): (2, ) box size (w, h).
-        output_size (Tuple[int, int]): (w, h).
-
-    Returns:
-        np.ndarray: (2, 3) float64 (``cv2.getAffineTransform``'s result).
-    """
+    """The (2, 3) affine matrix taking the box (``center``, ``scale``: (2, )) onto the ``output_size`` crop,
+    as mmpose's ``get_warp_matrix`` with no rotation or shift."""
     dst_w, dst_h = output_size
     src = np.zeros((3, 2), dtype=np.float32)
     src[0, :] = center + scale * np.array([0., 0.])
@@ -81,20 +45,9 @@ def get_warp_matrix(center: np.ndarray, scale: np.ndarray, output_size: Tuple[in
 def crop_boxes(image: np.ndarray, boxes: np.ndarray, *, input_size: Tuple[int, int], mean: Sequence[float],
                std: Sequence[float], bgr_to_rgb: bool,
                padding: float = 1.25) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The model inputs of every box: crops, normalised, channels first; and each crop's centre and scale.
-
-    Args:
-        image (np.ndarray): (H, W, 3) uint8, BGR (``cv2.imread``).
-        boxes (np.ndarray): (M, 4) ``x1, y1, x2, y2`` in image pixels.
-        input_size (Tuple[int, int]): Model input (w, h).
-        mean, std (Sequence[float]): Per channel, in the channel order after the optional swap.
-        bgr_to_rgb (bool): Swap the channels first (mmpose's ``bgr_to_rgb``).
-        padding (float): ``GetBBoxCenterScale`` padding.
-
-    Returns:
-        Tuple[np.ndarray, np.ndarray, np.ndarray]: inputs (M, 3, h, w) float32; centres (M, 2) and scales (M, 2)
-        (aspect-fixed; mmpose's ``input_center`` / ``input_scale``).
-    """
+    """Model inputs (M, 3, h, w) float32 of boxes (M, 4) in a BGR uint8 image, with each crop's centre (M, 2)
+    and aspect-fixed scale (M, 2) (mmpose's ``input_center`` / ``input_scale``). ``mean`` and ``std`` are per
+    channel, after the optional ``bgr_to_rgb`` swap."""
     w, h = input_size
     center, scale = bbox_xyxy_to_center_scale(boxes, padding)
     scale = fix_aspect_ratio(scale, aspect_ratio=w / h)

@@ -320,7 +320,7 @@ def test_mmpose_train_tool_runs_our_demo_config_without_importing_us_first(tmp_p
     """
     from mmpose import __file__ as mmpose_init
 
-    from pose_plugins.datasets import SyntheticCocoConfig, make_synthetic_coco
+    from pose_plugins.synthetic import SyntheticCocoConfig, make_synthetic_coco
     train_tool = Path(mmpose_init).parent / '.mim' / 'tools' / 'train.py'
     assert train_tool.is_file(), f'mmpose 1.3.2 ships tools/train.py in its wheel as {train_tool}'
     data = make_synthetic_coco(tmp_path / 'data', num_train_images=2, num_val_images=1, seed=0,

@@ -8,45 +8,9 @@ crop pixels (image pixels with boxes) and ``scores`` (B, K). The preprocessing i
 metadata for the torch-free runtime (``python -m pose_plugins_runtime model.onnx image.jpg``). An existing
 output is never replaced unless ``--overwrite``.
 """
-import argparse
-import os.path as osp
 import sys
 
-import pose_plugins  # noqa: F401  (registers our classes)
-from pose_plugins.deploy import DEFAULT_OPSET, export_onnx
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config')
-    parser.add_argument('checkpoint', help="weights to export ('none' exports the config's initialisation)")
-    parser.add_argument('--out', help='output .onnx file (default: next to the checkpoint, .onnx suffix)')
-    parser.add_argument('--flip-test', action='store_true', help='average with the mirrored crops in the graph')
-    parser.add_argument('--with-boxes', action='store_true',
-                        help='inputs center and scale (B, 2); keypoints in image pixels')
-    parser.add_argument('--opset', type=int, default=DEFAULT_OPSET)
-    parser.add_argument('--overwrite', action='store_true', help='replace an existing output file')
-    args = parser.parse_args()
-    if not osp.isfile(args.config):
-        parser.error(f'config {args.config} does not exist')
-    checkpoint = None if args.checkpoint.lower() == 'none' else args.checkpoint
-    if checkpoint is not None and not osp.isfile(checkpoint):
-        parser.error(f'checkpoint {checkpoint} does not exist')
-    out = args.out or osp.splitext(checkpoint or osp.basename(args.config))[0] + '.onnx'
-    if osp.exists(out) and not args.overwrite:
-        parser.error(f'{out} exists; choose another --out or pass --overwrite')
-    from mmpose.apis import init_model
-    model = init_model(args.config, checkpoint, device='cpu')
-    try:
-        export_onnx(model, out, flip_test=args.flip_test, with_boxes=args.with_boxes, opset=args.opset,
-                    overwrite=args.overwrite)
-    except (ValueError, NotImplementedError, TypeError, FileExistsError) as err:
-        print(f'export_onnx: {err}', file=sys.stderr)
-        return 1
-    print(f'wrote {out} (opset {args.opset}, flip test {"on" if args.flip_test else "off"}, '
-          f'{"image" if args.with_boxes else "crop"} pixels)')
-    return 0
-
+from pose_plugins.apis.export_onnx import main
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(main(description=__doc__))

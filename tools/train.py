@@ -5,7 +5,7 @@
     tools/dist_train.sh configs/hrnet_w32_coco.py 8      # torchrun; NCCL on GPUs, gloo on CPU
 
 Every run saves crash-safe checkpoints that carry the random streams, so ``--resume`` after a crash or a ``kill -9``
-continues from the last complete checkpoint, exactly where mmengine allows (README "Reliability").
+continues from the last complete checkpoint, exactly where mmengine allows (docs/reliability.md).
 """
 import pose_plugins  # noqa: F401  (installs compat adapters and registers our classes)
 from pose_plugins.cli import build_runner, parse_train_args, prepare_train_config

@@ -1,7 +1,7 @@
 # COCO person keypoints, top-down: dataset, loaders and CocoMetric (mmpose layout under data/coco/).
 # Each model config adds its codec-dependent pipelines:
 #   train_dataloader = dict(dataset=dict(pipeline=train_pipeline)); val_dataloader likewise.
-# Our model configs train on the fast data path (issue 9): the train_pipeline ends with
+# Our model configs train on the fast data path: the train_pipeline ends with
 # pose_plugins.TopdownAffine + pose_plugins.PackTopdownInputs (no GenerateTarget: no heatmaps in the workers) and
 # model.data_preprocessor is pose_plugins.TopdownTargetDataPreprocessor(encoder=codec, ...), which renders the
 # batch's targets on the model's device. mmpose's path still works: PoseDataPreprocessor and

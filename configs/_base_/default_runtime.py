@@ -8,7 +8,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # mmengine's CheckpointHook (same arguments), but crash-safe: atomic writes, old checkpoints removed only after
-    # the new one and last_checkpoint are complete (README "Reliability")
+    # the new one and last_checkpoint are complete (docs/reliability.md)
     checkpoint=dict(type='pose_plugins.CrashSafeCheckpointHook', interval=10, save_best='coco/AP', rule='greater',
                     max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),

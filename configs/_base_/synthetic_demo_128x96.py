@@ -1,5 +1,5 @@
 # What every CPU demo (configs/demo/*.py) shares: the synthetic COCO-format people of
-# pose_plugins.datasets.synthetic at a 128x96 input, with the full-size recipes' augmentation, flip test,
+# pose_plugins.synthetic at a 128x96 input, with the full-size recipes' augmentation, flip test,
 # preprocessing and CocoMetric, and the pieces of a short Adam schedule for a 2-core machine. A demo adds its
 # backbone + head and its epochs (train_cfg, param_scheduler, checkpoint interval).
 # The demos inherit this file instead of their full-size configs (hrnet_w32_coco.py ...): mmengine refuses a key
@@ -22,7 +22,7 @@ codec = dict(type='pose_plugins.MSRAHeatmap', input_size=(96, 128), heatmap_size
 
 model = dict(
     type='TopdownPoseEstimator',
-    # the fast data path (issue 9): the workers pack the transformed keypoints (PackTopdownInputs) and the
+    # the fast data path: the workers pack the transformed keypoints (PackTopdownInputs) and the
     # training batch's targets are rendered here, on the model's device, from the codec. mmpose's path:
     # type='PoseDataPreprocessor' without `encoder`, and GenerateTarget(encoder=codec) + PackPoseInputs as the
     # train_pipeline's last steps (a config that replaces `codec` must replace `encoder` here too)

@@ -1,5 +1,5 @@
 # A small CPN (quarter-width ResNet-18 C2..C5, 32-channel GlobalNet / RefineNet) trained on the synthetic
-# COCO-format people of pose_plugins.datasets.synthetic, on CPU:
+# COCO-format people of pose_plugins.synthetic, on CPU:
 #   python tools/demo.py --config configs/demo/cpn_tiny_synthetic.py
 # Same recipe as cpn_res50_coco.py (blurred one-hot targets per level, GlobalNet L2 + RefineNet OHKM, flip test,
 # the same augmentation), scaled to a 2-core machine: 128x96 input, narrower head, larger lr, short schedule

@@ -1,4 +1,4 @@
-# A small 2-stack Stacked Hourglass trained on the synthetic COCO-format people of pose_plugins.datasets.synthetic,
+# A small 2-stack Stacked Hourglass trained on the synthetic COCO-format people of pose_plugins.synthetic,
 # on CPU (`python tools/demo.py --config configs/demo/hourglass_tiny_synthetic.py`).
 # Same recipe as hourglass_s2_coco.py (MSRA heatmaps, one MSE per stack summed, flip test, the same augmentation),
 # scaled to a 2-core machine: 128x96 input, 64-wide order-3 hourglasses, a narrow stem, larger lr, short schedule

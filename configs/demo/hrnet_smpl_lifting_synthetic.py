@@ -7,7 +7,7 @@
 # config: `load_from` stage 1's checkpoint starts the backbone, and the 2D head's 1x1 keypoint layer becomes the
 # head's `keypoint_heatmaps`; both stay frozen (`frozen_stages`, lr_mult 0). The regressor sees only the 17 local
 # soft-argmax centres of the heatmaps and their normalised copy (`regressor_inputs`, `centre_radius`). With
-# tools/train.py, give stage 1's checkpoint as `--cfg-options load_from=...`. Figures: README "Human mesh recovery".
+# tools/train.py, give stage 1's checkpoint as `--cfg-options load_from=...`. Figures: docs/mesh_recovery.md.
 _base_ = ['./hrnet_smpl_tiny_synthetic.py']
 
 data_root = 'data/synthetic_mesh_lifting/'

@@ -1,9 +1,11 @@
 # A small mesh-recovery model (the small HRNet of the CPU demos, every branch pooled, + the SMPL regression head)
-# trained on the synthetic mesh people of pose_plugins.datasets.synthetic.people_mesh, on CPU:
+# trained on the synthetic mesh people of pose_plugins.synthetic.people_mesh, on CPU:
 #   python tools/demo.py --config configs/demo/hrnet_smpl_tiny_synthetic.py
 # Same recipe as hrnet_w32_smpl.py (iterative regressor, 6D rotations, HMR loss weights, flip test), scaled to a
 # 2-core machine: 64x64 crops, Adam 1e-3. The body is the synthetic SMPL-format mannequin (NOT SMPL).
 _base_ = ['../hrnet_w32_smpl.py', '../_base_/hrnet_tiny.py']
+custom_imports = dict(imports=['pose_plugins', 'pose_plugins.synthetic'], allow_failed_imports=False)
+body_model = dict(type='pose_plugins.SyntheticSMPL')  # the synthetic SMPL-format mannequin of pose_plugins.synthetic
 
 data_root = 'data/synthetic_mesh/'  # tools/demo.py generates it: SyntheticMeshConfig.from_options(synthetic_data)
 synthetic_data = dict(mesh=True, image_size=[192, 192], person_height=[112.0, 176.0], people_per_image=[1, 2],
@@ -26,7 +28,8 @@ model = dict(
     # tools/demo.py starts the regressor from the training people's mean body: model.head.mean_params =
     # DATA_ROOT/smpl_mean_params.npz (SPIN's format; the generator writes it). Without it (e.g. the config used
     # elsewhere), the documented neutral start.
-    head=dict(in_channels=(16, 32, 64, 128), input_size=input_size))
+    head=dict(in_channels=(16, 32, 64, 128), input_size=input_size,
+              body_model=dict(_delete_=True, type='pose_plugins.SyntheticSMPL')))
 
 train_pipeline = [
     dict(type='LoadImage'),
@@ -41,7 +44,7 @@ val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.2),
     dict(type='TopdownAffine', input_size=input_size),
-    dict(type='pose_plugins.GenerateMeshTarget', body_model=_base_.body_model),
+    dict(type='pose_plugins.GenerateMeshTarget', body_model=body_model),
     dict(type='PackPoseInputs'),
 ]
 train_dataloader = dict(batch_size=32, num_workers=2, dataset=dict(data_root=data_root, pipeline=train_pipeline))

@@ -1,5 +1,5 @@
 # A small HRNet (widths 16/32/64/128, one module and one block per stage) trained on the synthetic COCO-format
-# people of pose_plugins.datasets.synthetic, on CPU: the README's demo (`bash scripts/demo.sh`).
+# people of pose_plugins.synthetic, on CPU: the README's demo (`bash scripts/demo.sh`).
 # Same recipe as hrnet_w32_coco.py (MSRA heatmaps, MSE with target weights, flip test, the same augmentation),
 # scaled to a 2-core machine: 128x96 input, larger lr, short schedule (data, codec, loaders: the _base_ file).
 _base_ = ['../_base_/synthetic_demo_128x96.py', '../_base_/hrnet_tiny.py']

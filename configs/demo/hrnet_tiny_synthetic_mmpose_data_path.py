@@ -1,10 +1,10 @@
 # The README demo (hrnet_tiny_synthetic.py) on mmpose's own training data path, for comparing the two paths
-# (issue 9: same model, schedule, seed and data; only how a training sample becomes a target differs):
+# (same model, schedule, seed and data; only how a training sample becomes a target differs):
 #   python tools/demo.py --config configs/demo/hrnet_tiny_synthetic_mmpose_data_path.py [--cfg-options randomness.seed=1]
 # mmpose's RandomBBoxTransform (scipy truncnorm), TopdownAffine, GenerateTarget (heatmaps rendered a sample in the
 # workers) and PackPoseInputs, collated, and mmpose's PoseDataPreprocessor; ours renders the batch's targets on the
 # model's device (pose_plugins.TopdownTargetDataPreprocessor) from the keypoints that PackTopdownInputs passes on.
-# Measured (synthetic-val AP, seeds 0 / 1; README "Performance"): see the README.
+# Measured (synthetic-val AP, seeds 0 / 1): docs/performance.md.
 _base_ = ['./hrnet_tiny_synthetic.py']
 
 model = dict(

@@ -1,6 +1,6 @@
 # A small 3D integral-regression model (the small HRNet of the CPU demos + a 1x1 conv to 17 x 16 depth bins +
 # soft-argmax over each keypoint's 16 x 32 x 24 volume) trained on the synthetic 3D people of
-# pose_plugins.datasets.synthetic, on CPU:
+# pose_plugins.synthetic, on CPU:
 #   python tools/demo.py --config configs/demo/integral3d_tiny_synthetic.py
 # Same recipe as integral3d_res50_256x256.py (root-relative depth in the bins, L1 on x, y, z, flip test, MPJPE /
 # PA-MPJPE with the ground-truth root depth), scaled to a 2-core machine: 128x96 input, 16 depth bins.

@@ -1,5 +1,5 @@
 # A small SimpleBaseline (ResNet-18 at half width + three 4x4 stride-2 deconvolutions of 64 channels) trained on
-# the synthetic COCO-format people of pose_plugins.datasets.synthetic, on CPU:
+# the synthetic COCO-format people of pose_plugins.synthetic, on CPU:
 #   python tools/demo.py --config configs/demo/simplebaseline_tiny_synthetic.py
 # Same recipe as simplebaseline_res50_coco.py (MSRA heatmaps, MSE with target weights, flip test, the same
 # augmentation) scaled to a 2-core machine. Data, 128x96 codec, pipelines, loaders and hooks are those of the

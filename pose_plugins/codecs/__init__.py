@@ -1,7 +1,4 @@
-"""Keypoint codecs, registered in :data:`pose_plugins.registry.KEYPOINT_CODECS`.
-
-A new heatmap codec subclasses :class:`BaseHeatmapCodec` (``base_heatmap_codec.py``: it says what to define).
-"""
+"""Keypoint codecs, registered in :data:`pose_plugins.registry.KEYPOINT_CODECS`."""
 from .base_heatmap_codec import BaseHeatmapCodec
 from .blur_heatmap import CPNBlurHeatmap
 from .integral_regression_label import IntegralRegressionLabel

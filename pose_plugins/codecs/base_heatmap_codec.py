@@ -1,21 +1,8 @@
-"""What every heatmap codec of ours shares: argument checks, the stride, keypoint checks, batched decoding.
+"""Base of our heatmap codecs: argument checks, the stride, and batched decoding.
 
-A new heatmap codec subclasses :class:`BaseHeatmapCodec`, calls ``super().__init__(input_size=...,
-heatmap_size=...)`` and defines
-
-- ``encode_heatmaps(keypoints, keypoints_visible)``: the targets of one sample from its keypoints in heatmap
-  pixels (the base's ``encode`` has checked them and divided them by the stride), and
-- ``decode_heatmaps(heatmaps)``: heatmaps ``(B, K, H, W)`` -> keypoints in input pixels ``(B, K, 2)`` and scores
-  ``(B, K)``, with tensor ops on the heatmaps' device (no Python loop over samples or keypoints; the building
-  blocks are in :mod:`pose_plugins.codecs.utils.heatmap_decode`), and, for the fast training data path,
-- ``encode_heatmaps_tensor(keypoints, keypoints_visible)``: the targets of a whole batch from keypoints in
-  heatmap pixels ``(B, N, K, 2)``, with tensor ops on their device (building blocks in
-  :mod:`pose_plugins.codecs.utils.batch_encode`); :meth:`~BaseHeatmapCodec.batch_encode` checks and scales.
-
-The base turns ``decode_heatmaps`` into mmpose's two entry points: :meth:`~BaseHeatmapCodec.decode` (one sample,
-numpy) and :meth:`~BaseHeatmapCodec.batch_decode` (a batch, returning what mmpose's ``BaseHead.decode``
-expects), and sets ``support_batch_decoding = True`` so that mmpose's heads and ``TopdownPoseEstimator.predict``
-decode a whole batch in one call.
+A subclass calls ``super().__init__(input_size=..., heatmap_size=...)`` and defines ``encode_heatmaps`` (one
+sample, keypoints in heatmap pixels), ``decode_heatmaps`` (a batch, tensor ops only) and optionally
+``encode_heatmaps_tensor`` (batched targets, for :meth:`~BaseHeatmapCodec.batch_encode`).
 """
 import math
 from abc import abstractmethod
@@ -62,13 +49,8 @@ def check_positive_real(name: str, value: Any, unit: str = '') -> float:
 
 def check_keypoints(owner: str, keypoints: Any, keypoints_visible: Any, coordinate_dims: Tuple[int, ...] = (2, ),
                     shape_hint: str = '') -> Tuple[np.ndarray, np.ndarray]:
-    """Checked ``encode`` inputs: numeric keypoints (N, K, D) with D in ``coordinate_dims`` and finite
-    visibilities (N, K) (all ones when ``None``); the x, y of labelled keypoints (visibility >= 0.5) must be
-    finite. Errors start with ``owner`` (e.g. ``'MSRAHeatmap.encode'``); ``shape_hint`` ends a shape error.
-
-    Returns:
-        Tuple[np.ndarray, np.ndarray]: ``keypoints`` (N, K, D) and ``keypoints_visible`` (N, K) as arrays.
-    """
+    """Checked ``encode`` inputs: keypoints (N, K, D), D in ``coordinate_dims``, and visibilities (N, K)
+    (ones when ``None``). Raises ValueError, prefixed with ``owner``, on bad shapes or non-finite labelled x, y."""
     keypoints = np.asarray(keypoints)
     if keypoints.ndim != 3 or keypoints.shape[-1] not in coordinate_dims or not np.issubdtype(
             keypoints.dtype, np.number):
@@ -93,13 +75,8 @@ def check_keypoints(owner: str, keypoints: Any, keypoints_visible: Any, coordina
 
 def check_batch_keypoints(owner: str, keypoints: Any, keypoints_visible: Any,
                           coordinate_dims: Tuple[int, ...] = (2, )) -> Tuple[Tensor, Tensor]:
-    """Checked ``batch_encode`` inputs: floating-point keypoints (B, N, K, D) with D in ``coordinate_dims`` and
-    visibilities (B, N, K) on the same device (all ones when ``None``). Shapes only: values are not read (that
-    would synchronise an accelerator); non-finite coordinates count as outside the map, as in ``encode``.
-
-    Returns:
-        Tuple[Tensor, Tensor]: ``keypoints`` (B, N, K, D) and ``keypoints_visible`` (B, N, K).
-    """
+    """Checked ``batch_encode`` inputs: float keypoints (B, N, K, D) and visibilities (B, N, K) on
+    their device. Checks shapes only: reading values would synchronise an accelerator."""
     if not isinstance(keypoints, Tensor) or keypoints.ndim != 4 or keypoints.shape[-1] not in coordinate_dims \
             or not keypoints.is_floating_point():
         shapes = ' or '.join(f'(B, N, K, {d})' for d in coordinate_dims)
@@ -116,22 +93,8 @@ def check_batch_keypoints(owner: str, keypoints: Any, keypoints_visible: Any,
 
 
 class BaseHeatmapCodec(BaseKeypointCodec):
-    """Base of the heatmap codecs: validated sizes, the stride, keypoint checks, and decoding of one sample or
-    of a batch through one loop-free :meth:`decode_heatmaps`.
-
-    Note:
-        - N: number of instances (1 in top-down)
-        - K: number of keypoints
-        - B: batch size
-        - [w, h]: ``input_size``; [W, H]: ``heatmap_size``
-
-    Args:
-        input_size (Tuple[int, int]): Input image size [w, h].
-        heatmap_size (Tuple[int, int]): Heatmap size [W, H].
-
-    Attributes:
-        scale_factor (np.ndarray): The heatmap stride in input pixels, ``[w / W, h / H]``, float32 (as mmpose).
-    """
+    """Base of the heatmap codecs, with keyword ``input_size`` [w, h] and ``heatmap_size`` [W, H]; unlike
+    mmpose's codecs it decodes a whole batch at once. Shapes: N instances, K keypoints, B batch size."""
 
     label_mapping_table = dict(keypoint_weights='keypoint_weights')
     field_mapping_table = dict(heatmaps='heatmaps')
@@ -145,90 +108,42 @@ class BaseHeatmapCodec(BaseKeypointCodec):
 
     @property
     def support_batch_decoding(self) -> bool:
-        """True: :meth:`batch_decode` returns per-sample arrays, as mmpose's ``BaseHead.decode`` expects."""
+        """True: mmpose's heads call :meth:`batch_decode`."""
         return True
 
     def encode(self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None) -> dict:
-        """The targets of one sample (the fields are listed in the codec's docstring).
-
-        Args:
-            keypoints (np.ndarray): Keypoint coordinates in input-image pixels, (N, K, 2).
-            keypoints_visible (np.ndarray, optional): Visibilities, (N, K); ``None`` means all visible.
-
-        Returns:
-            dict: What :meth:`encode_heatmaps` returns for the keypoints in heatmap pixels.
-        """
+        """Targets of one sample: keypoints (N, K, 2) in input pixels, visibilities (N, K) or ``None``."""
         keypoints, keypoints_visible = check_keypoints(f'{type(self).__name__}.encode', keypoints,
                                                        keypoints_visible)
         return self.encode_heatmaps(keypoints / self.scale_factor, keypoints_visible)
 
     @abstractmethod
     def encode_heatmaps(self, keypoints: np.ndarray, keypoints_visible: np.ndarray) -> dict:
-        """The targets of one sample from checked keypoints in heatmap pixels, (N, K, 2), and visibilities
-        (N, K)."""
+        """Targets of one sample from keypoints (N, K, 2) in heatmap pixels."""
 
     def batch_encode(self, keypoints: Tensor, keypoints_visible: Optional[Tensor] = None) -> Dict[str, Tensor]:
-        """The targets of a whole batch, rendered with tensor ops on the keypoints' device (the fast training
-        path: :class:`~pose_plugins.models.data_preprocessors.TopdownTargetDataPreprocessor` calls it on the
-        model's device). The same targets as :meth:`encode` of each sample (see the codec and
-        :mod:`pose_plugins.codecs.utils.batch_encode` for the float32 rounding where they are not bit-identical).
-
-        Args:
-            keypoints (Tensor): Keypoints in input-image pixels, (B, N, K, 2).
-            keypoints_visible (Tensor, optional): Visibilities, (B, N, K); ``None`` means all visible.
-
-        Returns:
-            dict: What :meth:`encode_heatmaps_tensor` returns: :meth:`encode`'s fields as tensors with a leading
-            batch axis, e.g. ``heatmaps`` (B, K, H, W) and ``keypoint_weights`` (B, N, K).
-        """
+        """Targets of a batch on the keypoints' device, from keypoints (B, N, K, 2) in input
+        pixels: :meth:`encode`'s fields with a batch axis, e.g. ``heatmaps`` (B, K, H, W)."""
         keypoints, keypoints_visible = check_batch_keypoints(f'{type(self).__name__}.batch_encode', keypoints,
                                                              keypoints_visible)
         return self.encode_heatmaps_tensor(keypoints / self._stride(keypoints), keypoints_visible)
 
     def encode_heatmaps_tensor(self, keypoints: Tensor, keypoints_visible: Tensor) -> Dict[str, Tensor]:
-        """The targets of a batch from keypoints in heatmap pixels, (B, N, K, 2), and visibilities (B, N, K),
-        with tensor ops on their device; a codec without it has no :meth:`batch_encode`."""
+        """Batched targets from keypoints (B, N, K, 2) in heatmap pixels."""
         raise NotImplementedError(f'{type(self).__name__} has no batched encode (define encode_heatmaps_tensor); '
                                   f'use GenerateTarget in the data pipeline')
 
     @abstractmethod
     def decode_heatmaps(self, heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
-        """Keypoints of a batch in input-image pixels, with tensor ops on the heatmaps' device.
-
-        Args:
-            heatmaps (Tensor): Floating-point heatmaps (B, K, H, W), shape already checked.
-
-        Returns:
-            Tuple[Tensor, Tensor]:
-            - keypoints (Tensor): float32, (B, K, 2).
-            - scores (Tensor): (B, K).
-        """
+        """Heatmaps (B, K, H, W) -> keypoints (B, K, 2) float32 in input pixels, scores (B, K)."""
 
     def batch_decode(self, heatmaps: Tensor) -> Tuple[np.ndarray, np.ndarray]:
-        """Keypoints of a batch, decoded at once on the heatmaps' device (what mmpose's heads call).
-
-        Args:
-            heatmaps (Tensor): (B, K, H, W).
-
-        Returns:
-            Tuple[np.ndarray, np.ndarray]: Indexed per sample as mmpose's ``BaseHead.decode`` reads them:
-            - keypoints (np.ndarray): float32 in input pixels, (B, 1, K, 2).
-            - scores (np.ndarray): (B, 1, K).
-        """
+        """Keypoints (B, 1, K, 2) and scores (B, 1, K), numpy, of heatmaps (B, K, H, W)."""
         keypoints, scores = self.decode_tensor(heatmaps)
         return keypoints.cpu().numpy()[:, None], scores.cpu().numpy()[:, None]
 
     def decode(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """Keypoints of one sample, in input-image pixels (the batch path on a batch of one).
-
-        Args:
-            encoded (np.ndarray): Heatmaps, (K, H, W).
-
-        Returns:
-            Tuple[np.ndarray, np.ndarray]:
-            - keypoints (np.ndarray): float32, (1, K, 2).
-            - scores (np.ndarray): (1, K).
-        """
+        """Keypoints (1, K, 2) float32 in input pixels and scores (1, K) of heatmaps (K, H, W)."""
         if not isinstance(encoded, np.ndarray):
             raise TypeError(f'{type(self).__name__}.decode: encoded must be a numpy array of heatmaps (K, H, W), '
                             f'got {type(encoded).__name__}')
@@ -239,14 +154,7 @@ class BaseHeatmapCodec(BaseKeypointCodec):
         return keypoints.numpy(), scores.numpy()
 
     def decode_tensor(self, heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
-        """:meth:`decode_heatmaps` after checking the input: a tensor (B, K, H, W) with this codec's (H, W).
-
-        Args:
-            heatmaps (Tensor): (B, K, H, W); integer tensors are converted to float32; gradients are not tracked.
-
-        Returns:
-            Tuple[Tensor, Tensor]: keypoints (B, K, 2) in input pixels and scores (B, K), on the same device.
-        """
+        """:meth:`decode_heatmaps` without gradients; TypeError / ValueError unless a (B, K, H, W) tensor."""
         if not isinstance(heatmaps, Tensor):
             raise TypeError(f'{type(self).__name__}: heatmaps must be a torch.Tensor (B, K, H, W), got '
                             f'{type(heatmaps).__name__}')
@@ -257,11 +165,9 @@ class BaseHeatmapCodec(BaseKeypointCodec):
             return self.decode_heatmaps(heatmaps.detach())
 
     def _stride(self, like: Tensor) -> Tensor:
-        """:attr:`scale_factor` as a float32 tensor on ``like``'s device, (2, )."""
         return torch.from_numpy(self.scale_factor).to(like.device)
 
     def _check_heatmaps_shape(self, name: str, shape: Tuple[int, ...], ndim: int) -> None:
-        """Raise a ValueError naming ``name`` unless ``shape`` has ``ndim`` dims and ends with (H, W)."""
         W, H = self.heatmap_size
         layout = '(K, H, W)' if ndim == 3 else '(B, K, H, W)'
         if len(shape) != ndim or shape[-2:] != (H, W):

@@ -12,45 +12,25 @@ __all__ = ['CocoKeypoint3DDataset']
 
 @DATASETS.register_module()
 class CocoKeypoint3DDataset(CocoKeypointDataset):
-    """:class:`~pose_plugins.datasets.CocoKeypointDataset` (mmpose's ``CocoDataset`` with checked data) plus
-    camera-space keypoints and the camera, top-down only.
+    """:class:`CocoKeypointDataset` plus camera-space keypoints and the camera, top-down only.
 
-    The annotation file is COCO person keypoints with two extra fields (what
-    ``pose_plugins.datasets.synthetic`` writes with ``with_3d=True``):
+    Annotations carry ``keypoints_3d`` (K * 3 camera X, Y, Z in mm; X right, Y down, Z forward); images carry
+    ``camera_param = {"f": [fx, fy], "c": [cx, cy]}`` in pixels. ``keypoints`` gains a third column, the
+    root-relative depth ``z_rel = Z_j - Z_root`` (3DMPPE PoseNet, Moon et al., ICCV 2019), which mmpose's
+    ``TopdownAffine`` and ``RandomFlip`` carry as a label; mmpose 1.3.2's ``HalfBodyTransform`` cannot be used.
+    ``bbox_file`` is refused: detector boxes have no 3D ground truth. K: keypoints (17 for COCO).
 
-    - every annotation: ``keypoints_3d``, a flat list of K * 3 camera coordinates ``X, Y, Z`` in millimetres
-      (X right, Y down, Z forward from the camera) of all K keypoints, whatever their visibility;
-    - every image: ``camera_param = {"f": [fx, fy], "c": [cx, cy]}`` in pixels (pinhole).
-
-    Each data info holds what ``CocoDataset`` gives, except that ``keypoints`` gets a third column, the depth
-    relative to the root ``z_rel = Z_j - Z_root`` (mm; the root is the mean of ``root_indices``; the root-relative
-    3D target of 3DMPPE PoseNet, Moon et al., ICCV 2019, https://arxiv.org/abs/1907.11346). mmpose's
-    ``TopdownAffine`` transforms only ``keypoints[..., :2]`` and ``RandomFlip`` mirrors only x and swaps left and
-    right rows, so ``z_rel`` rides through the top-down pipeline as a per-keypoint label (a horizontal flip leaves
-    depths unchanged). ``HalfBodyTransform`` of mmpose 1.3.2 unpacks exactly two columns and cannot be used.
-    ``keypoints_3d`` and ``camera_param`` are the annotation's, untouched by augmentation: pack them as
-    metainfo (``PackPoseInputs(meta_keys=(... , 'keypoints_3d', 'camera_param'))``) for evaluation, which
-    runs without flip augmentation.
-
-    Instances that ``CocoDataset`` drops (crowd, no labelled keypoint, empty box) are dropped before their 3D
-    fields are read. Detector boxes (``bbox_file``) are not supported: those instances have no annotation, hence
-    no 3D ground truth; evaluate on the ground-truth boxes.
-
-    Note:
-        K keypoints (17 for COCO).
-
-    Data info fields (top-down, one instance):
-        - keypoints (np.ndarray): float32 (1, K, 3): image u, v in pixels and ``z_rel`` in mm
-        - keypoints_visible (np.ndarray): float32 (1, K), as ``CocoDataset``'s
-        - keypoints_3d (np.ndarray): float32 (1, K, 3): camera X, Y, Z in mm
-        - camera_param (dict): ``f`` float32 (2,) ``(fx, fy)`` and ``c`` float32 (2,) ``(cx, cy)`` in pixels
+    Data info fields (one instance):
+        - keypoints (np.ndarray): float32 (1, K, 3): u, v in pixels and ``z_rel`` in mm
+        - keypoints_3d (np.ndarray): float32 (1, K, 3): camera X, Y, Z in mm, not augmented
+        - camera_param (dict): ``f`` and ``c``, float32 (2,) each, in pixels
 
     Args:
-        root_indices (Sequence[int]): Distinct keypoint indices whose mean is the root. Defaults to ``(11, 12)``
-            (the hips; 3DMPPE's pelvis).
-        **kwargs: Everything :class:`~mmpose.datasets.CocoDataset` accepts (``ann_file``, ``data_root``,
-            ``data_prefix``, ``pipeline``, ``test_mode``, ...) except ``bbox_file`` and
-            ``data_mode='bottomup'``.
+        root_indices (Sequence[int]): Distinct keypoint indices whose mean is the root. Defaults to the hips.
+        **kwargs: As :class:`~mmpose.datasets.CocoDataset`, except ``bbox_file`` and ``data_mode='bottomup'``.
+
+    Raises:
+        ValueError: Bad ``root_indices``, ``bbox_file`` set, or a malformed 3D or camera field.
     """
 
     def __init__(self, *, root_indices: Sequence[int] = (11, 12), **kwargs: Any) -> None:
@@ -69,15 +49,7 @@ class CocoKeypoint3DDataset(CocoKeypointDataset):
         super().__init__(**kwargs)
 
     def parse_data_info(self, raw_data_info: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-        """Parse one annotation as ``CocoDataset`` does, then add its 3D fields (class docstring).
-
-        Args:
-            raw_data_info (dict): ``raw_ann_info`` (the COCO annotation) and ``raw_img_info`` (its image entry).
-
-        Returns:
-            dict | None: The data info, or None for an instance :class:`CocoKeypointDataset` skips (with its
-            warning).
-        """
+        """Parse one annotation as ``CocoDataset`` does and add its 3D fields; None for a skipped instance."""
         data_info = super().parse_data_info(raw_data_info)
         if data_info is None:
             return None
@@ -87,9 +59,9 @@ class CocoKeypoint3DDataset(CocoKeypointDataset):
         if max(self.root_indices) >= num_keypoints:
             raise ValueError(f'CocoKeypoint3DDataset: root_indices {self.root_indices} out of range for the '
                              f'{num_keypoints} keypoints of {where}')
-        keypoints_3d = self._keypoints_3d(ann.get('keypoints_3d'), num_keypoints, where)  # (1, K, 3) float64
-        root_depth = keypoints_3d[:, list(self.root_indices), 2].mean(axis=1)  # (1,)
-        depth = (keypoints_3d[..., 2] - root_depth[:, None]).astype(np.float32)  # (1, K)
+        keypoints_3d = self._keypoints_3d(ann.get('keypoints_3d'), num_keypoints, where)
+        root_depth = keypoints_3d[:, list(self.root_indices), 2].mean(axis=1)
+        depth = (keypoints_3d[..., 2] - root_depth[:, None]).astype(np.float32)
         data_info['keypoints'] = np.concatenate([data_info['keypoints'], depth[..., None]], axis=-1)
         data_info['keypoints_3d'] = keypoints_3d.astype(np.float32)
         data_info['camera_param'] = self._camera_param(
@@ -98,7 +70,7 @@ class CocoKeypoint3DDataset(CocoKeypointDataset):
 
     @staticmethod
     def _keypoints_3d(value: Any, num_keypoints: int, where: str) -> np.ndarray:
-        """An annotation's flat ``keypoints_3d`` list (K * 3,) -> float64 (1, K, 3); ValueError naming ``where``."""
+        """Flat ``keypoints_3d`` (K * 3,) -> float64 (1, K, 3)."""
         if value is None:
             raise ValueError(f'CocoKeypoint3DDataset: {where} has no "keypoints_3d" (a flat list of '
                              f'{num_keypoints} * 3 camera coordinates X, Y, Z in mm)')
@@ -113,7 +85,7 @@ class CocoKeypoint3DDataset(CocoKeypointDataset):
 
     @staticmethod
     def _camera_param(value: Any, where: str) -> Dict[str, np.ndarray]:
-        """An image's ``camera_param`` -> dict(f=float32 (2,), c=float32 (2,)); ValueError naming ``where``."""
+        """``camera_param`` -> dict(f=float32 (2,), c=float32 (2,))."""
         if not isinstance(value, dict):
             raise ValueError(f'CocoKeypoint3DDataset: {where} has no "camera_param" dict '
                              f'{{"f": [fx, fy], "c": [cx, cy]}} (pixels), got {value!r}')
@@ -130,6 +102,5 @@ class CocoKeypoint3DDataset(CocoKeypointDataset):
 
 
 def _is_number_list(value: Any) -> bool:
-    """Whether ``value`` is a list or tuple of real numbers (bools excluded)."""
     return isinstance(value, (list, tuple)) and all(
         isinstance(v, Real) and not isinstance(v, bool) for v in value)

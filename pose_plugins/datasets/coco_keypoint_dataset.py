@@ -1,5 +1,4 @@
-"""mmpose's COCO keypoint dataset with the data checked at load time: a bad sample is skipped with one warning
-naming its file and annotation id, a bad file stops the run with an error naming the file and field."""
+"""mmpose's COCO keypoint dataset with every annotation and image checked at load time."""
 from __future__ import annotations
 
 import json
@@ -22,7 +21,7 @@ from .image_file import image_file_problem
 
 __all__ = ['CocoKeypointDataset']
 
-# Per-sample warnings printed before the rest are only counted in the closing summary.
+# Per-sample warnings before the rest are only counted in the summary.
 _MAX_WARNINGS = 50
 # Skips that are normal in COCO itself (mmpose drops them silently): one summary warning per kind, ids listed.
 _ROUTINE = ('is set (a crowd region)', 'no labelled keypoint')
@@ -32,38 +31,18 @@ _ROUTINE = ('is set (a crowd region)', 'no labelled keypoint')
 class CocoKeypointDataset(CocoDataset):
     """:class:`~mmpose.datasets.CocoDataset` that checks every annotation and image when it loads them.
 
-    mmpose 1.3.2 turns much bad data into a crash without a hint (``cannot reshape array of size 50``, a
-    ``KeyError: 7`` for a detection of an unknown image), or into silently wrong training (NaN keypoints give NaN
-    heatmaps; a visibility flag of -1 becomes a negative target weight; a truncated JPEG decodes half grey;
-    duplicated annotation ids make xtcocotools return one annotation twice and drop the other). Here:
-
-    - **A bad sample is skipped** at load time, with one warning naming the annotation file, the annotation id,
-      the image file, the field and what is wrong (the first 50; the closing summary counts the rest):
-      keypoints that are missing, not numbers, of another count than the metainfo's K, NaN/inf, or with
-      visibility flags outside {0, 1, 2}; a bbox that is missing, NaN/inf, of zero or negative size or wholly
-      outside the image; an annotation of an image id with no ``images`` entry; and, with ``check_images``, an
-      image that is missing, empty (0 bytes), not an image, truncated (no JPEG/PNG end marker) or of another size
-      than its ``images`` entry. Because skips happen before the sampler sees the list, an epoch over a set with
-      bad samples sees exactly its good samples, as a clean set of that size would.
-    - **What COCO itself contains and mmpose skips silently** (crowd annotations, people with no labelled
-      keypoint) is still skipped, with one warning per kind that lists the ids.
-    - **A bad file stops the run** with an error naming the file and field: an annotation file that is missing,
-      not JSON or not COCO-shaped (``images`` / ``annotations`` lists, the fields every entry needs), duplicated
-      annotation or image ids, a detection file (``bbox_file``) that is not a list of detections or names an
-      image id the annotation file lacks, no usable sample at all (an empty val set), and, in ``test_mode``, an
-      image that cannot be read (evaluating without it would report a metric for images never seen).
-    - Images that decode fine but are grayscale, 4-channel or 16-bit load as 8-bit 3-channel BGR (mmcv's
-      ``imread`` with ``color_type='color'``, what ``LoadImage`` does), so they train on; a unicode path loads
-      (mmcv reads the bytes and decodes them, it never passes the path to OpenCV).
-
-    The data list is what ``CocoDataset`` builds for the samples that pass (same fields, same order), and
-    :attr:`skipped` lists every skipped sample as ``(file, annotation id, field, reason)``.
+    Differs from mmpose 1.3.2, which crashes without a hint or trains on NaN / negative-weight targets: a bad
+    sample (keypoints, bbox, unknown image id, unusable image file) is skipped with a warning naming file,
+    annotation id and field; routine COCO skips (crowd, no labelled keypoint) get one summary warning. The data
+    list is ``CocoDataset``'s for the samples that pass; :attr:`skipped` holds ``(file, id, field, reason)``.
 
     Args:
-        check_images (bool): Open each image file of a sample at load time (header and last bytes only, not a
-            decode) to find missing, empty, truncated and wrongly sized images. Skipped for non-local paths
-            (``s3://`` ...). Defaults to True.
-        **kwargs: Everything :class:`~mmpose.datasets.CocoDataset` accepts.
+        check_images (bool): Check each local image's header and end marker at load time. Defaults to True.
+        **kwargs: As :class:`~mmpose.datasets.CocoDataset`.
+
+    Raises:
+        FileNotFoundError | ValueError: A missing, non-JSON or non-COCO file, duplicated ids, a bad ``bbox_file``,
+            no usable sample, or an unusable image in ``test_mode``.
     """
 
     def __init__(self, *, check_images: bool = True, **kwargs: Any) -> None:
@@ -71,9 +50,6 @@ class CocoKeypointDataset(CocoDataset):
         self.skipped: List[Tuple[str, Any, str, str]] = []
         super().__init__(**kwargs)
 
-    # ----------------------------------------------------------------------------------------------------------
-    # loading
-    # ----------------------------------------------------------------------------------------------------------
     def load_data_list(self) -> List[dict]:
         """``CocoDataset``'s data list of the samples that pass the checks; warns per skip, raises on bad files."""
         self.skipped = []
@@ -101,7 +77,7 @@ class CocoKeypointDataset(CocoDataset):
         return data_list
 
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
-        """Instances (checked ``parse_data_info`` results) and images of the annotation file, in file order."""
+        """Checked instances and images of the annotation file, in file order."""
         images, annotations = self._read_coco(self.ann_file)
         image_ids = {img['id'] for img in images}
         by_image: Dict[Any, List[dict]] = defaultdict(list)
@@ -172,7 +148,7 @@ class CocoKeypointDataset(CocoDataset):
                 'bbox_score': np.array(score, dtype=np.float32).reshape(1),
                 'keypoints': np.zeros((1, num_keypoints, 2), dtype=np.float32),
                 'keypoints_visible': np.ones((1, num_keypoints), dtype=np.float32),
-                'id': len(data_list),  # what CocoDataset numbers them
+                'id': len(data_list),
             })
         return data_list
 
@@ -189,9 +165,6 @@ class CocoKeypointDataset(CocoDataset):
         self._skip(ann['id'], img['img_path'], *problem)
         return None
 
-    # ----------------------------------------------------------------------------------------------------------
-    # checks
-    # ----------------------------------------------------------------------------------------------------------
     def _annotation_problem(self, ann: dict, img: dict) -> Optional[Tuple[str, str]]:
         """``(field, reason)`` of what makes an annotation unusable for training, or None."""
         if ann.get('iscrowd'):
@@ -293,6 +266,5 @@ class CocoKeypointDataset(CocoDataset):
 
 
 def _is_number_list(value: Any, length: Optional[int] = None) -> bool:
-    """Whether ``value`` is a list or tuple (of ``length`` items) of real numbers, bools excluded."""
     return isinstance(value, (list, tuple)) and (length is None or len(value) == length) and all(
         isinstance(v, Real) and not isinstance(v, bool) for v in value)

@@ -17,51 +17,24 @@ _NUM_POSE, _MM_PER_M = 72, 1000.0
 
 @DATASETS.register_module()
 class CocoMeshDataset(CocoKeypointDataset):
-    """:class:`~pose_plugins.datasets.CocoKeypointDataset` (mmpose's ``CocoDataset``, checked) plus SMPL
-    parameters and optional 3D keypoints per person, top-down.
+    """:class:`CocoKeypointDataset` plus SMPL parameters and optional 3D keypoints per person, top-down.
 
-    Layout: COCO person keypoints whose annotations may carry
+    Annotations may carry ``smpl_pose`` (72 axis-angle radians, global orientation first, camera frame),
+    ``smpl_betas``, ``has_smpl`` (0/1; default 1 when ``smpl_pose`` is present) and ``keypoints_3d`` (K * 3, mm);
+    images may carry ``camera_param``. This is the layout of the COCO pseudo-ground-truth SMPL fits (EFT, Joo et al.,
+    3DV 2021). Annotations without SMPL fields are 2D-only samples (``has_smpl = 0``).
 
-    - ``smpl_pose``: 72 numbers, SMPL's 24 joint rotations in axis-angle (radians), the global orientation first,
-      expressed in the camera frame (X right, Y down, Z forward: a person upright in the image has a global
-      orientation near a half turn about X, since SMPL's model frame is y-up);
-    - ``smpl_betas``: the shape coefficients (10);
-    - ``has_smpl``: 1 if ``smpl_pose`` / ``smpl_betas`` are valid ground truth, 0 if not (absent: 1 when
-      ``smpl_pose`` is there);
-    - ``keypoints_3d`` (optional): K * 3 camera coordinates in millimetres, as
-      :class:`~pose_plugins.datasets.CocoKeypoint3DDataset` reads them; the image entry then may carry
-      ``camera_param`` ``{"f": [fx, fy], "c": [cx, cy]}``;
-    - ``smpl_transl`` (optional, informative): the SMPL origin's camera-frame translation in metres.
-
-    This is the per-annotation layout of the published pseudo-ground-truth SMPL fits of COCO (EFT, Joo et al.,
-    3DV 2021; the SPIN / CLIFF fits: pose 72, betas 10 and a has-SMPL flag per person, keyed to COCO annotation
-    ids): merge a fit file into ``person_keypoints_train2017.json`` by annotation id and this class reads it; the
-    synthetic mesh people of :mod:`pose_plugins.datasets.synthetic` are written in it directly (with
-    ``keypoints_3d``, ``smpl_transl`` and ``camera_param``). Annotations without the fields are 2D-only samples
-    (``has_smpl = 0``), still trained on through the reprojection loss.
-
-    Data info fields added to ``CocoDataset``'s (one instance): ``smpl_pose`` float32 (1, 72), ``smpl_betas``
-    float32 (1, S), ``has_smpl`` float32 (1, ), ``keypoints_3d`` float32 (1, K, 3) in **metres** (SMPL's unit;
-    zeros when absent), ``has_keypoints_3d`` float32 (1, ), and ``camera_param`` when the image has one.
-    ``pose_plugins.GenerateMeshTarget`` carries them through flip and affine augmentation.
-
-    A malformed SMPL or 3D field skips its sample with a warning naming the file, annotation id, field and value
-    (:class:`~pose_plugins.datasets.CocoKeypointDataset`'s rules); a malformed ``camera_param`` stops the load.
+    Data info fields added (one instance): ``smpl_pose`` (1, 72), ``smpl_betas`` (1, S), ``has_smpl`` (1,),
+    ``keypoints_3d`` (1, K, 3) in **metres** (zeros when absent), ``has_keypoints_3d`` (1,), all float32, and
+    ``camera_param`` when present. A malformed SMPL or 3D field skips its sample with a warning; a malformed
+    ``camera_param`` raises ValueError.
 
     Args:
-        **kwargs: Everything :class:`~pose_plugins.datasets.CocoKeypointDataset` accepts (detector boxes
-            (``bbox_file``) give samples without ground truth: ``has_smpl = has_keypoints_3d = 0``).
+        **kwargs: As :class:`CocoKeypointDataset`.
     """
 
     def parse_data_info(self, raw_data_info: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-        """Parse one annotation as :class:`CocoKeypointDataset` does, then add its mesh fields (class docstring).
-
-        Args:
-            raw_data_info (dict): ``raw_ann_info`` (the COCO annotation) and ``raw_img_info`` (its image entry).
-
-        Returns:
-            dict | None: The data info, or None for a skipped annotation (with its warning).
-        """
+        """Parse one annotation as :class:`CocoKeypointDataset` does and add its mesh fields; None if skipped."""
         data_info = super().parse_data_info(raw_data_info)
         if data_info is None:
             return None
@@ -107,12 +80,10 @@ class CocoMeshDataset(CocoKeypointDataset):
         return array.astype(np.float32)
 
     def _reject(self, ann: dict, img: dict, field: str, reason: str) -> None:
-        """Skip an annotation with a bad mesh field (one warning naming file, annotation id, field and value)."""
         self._skip(ann['id'], img['img_path'], field, reason)
         return None
 
 
 def _short(value: Any) -> str:
-    """``repr`` of a field value, cut to 60 characters for a warning."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + '...'

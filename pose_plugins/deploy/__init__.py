@@ -1,6 +1,5 @@
-"""Using trained models outside training: ONNX export with the decoding inside the graph, checkpoint conversion
-from the original implementations, and checkpoint publishing. The torch-free runtime is the top-level
-``pose_plugins_runtime`` package (importing anything under ``pose_plugins`` imports torch and mmpose)."""
+"""ONNX export with decoding in the graph, checkpoint conversion and publishing; the torch-free runtime is
+``pose_plugins_runtime``."""
 from .checkpoint_conversion import LAYOUTS, ConversionReport, convert_state_dict
 from .checkpoint_publishing import plain_meta, publish_checkpoint
 from .decoding_pose_model import DecodingPoseModel

@@ -1,30 +1,9 @@
 """Checkpoints of the original implementations (and of mmpose 0.x) renamed to our models' parameter names.
 
-Each layout is a table of regular-expression rules, tried in order on every source key (after any ``module.``
-prefix of ``DataParallel`` is removed): a rule renames the key, folds it (a conv bias that feeds a BatchNorm is
-subtracted from that norm's ``running_mean``: ``BN(x + b) = BN'(x)`` with ``mean' = mean - b``, exact in eval
-mode and irrelevant in training mode, where the batch mean absorbs it), or marks it unused (a parameter the source
-model holds but never uses in ``forward``, e.g. torchvision's classifier). Nothing is dropped silently: keys no
-rule matches and keys marked unused are returned in :class:`ConversionReport` and printed by
-``tools/convert_checkpoint.py``; with a config, the keys our model misses or does not expect are listed too.
-
-Sources (key names from their model code):
-
-- ``pose_hrnet``: leoxiaobin/deep-high-resolution-net.pytorch ``lib/models/pose_hrnet.py`` (``conv1``, ``bn1``,
-  ``conv2``, ``bn2``, ``layer1``, ``transition1-3``, ``stage2-4``, ``final_layer``); its backbone names are
-  mmpose's and ours.
-- ``pose_resnet``: microsoft/human-pose-estimation.pytorch ``lib/models/pose_resnet.py`` (torchvision ResNet
-  names, ``deconv_layers.{0,1,3,4,6,7}``, ``final_layer``).
-- ``hourglass``: princeton-vl/pytorch_stacked_hourglass ``models/posenet.py`` / ``layers.py`` (the authors'
-  PyTorch release: ``pre``, ``hgs.{s}.0`` with ``up1``/``low1``/``low2``/``low3``, ``features``, ``outs``,
-  ``merge_features``, ``merge_preds``; every ``Conv`` has a bias, every ``Residual`` a ``skip_layer``, used only
-  when its widths differ).
-- ``posenet3d``: mks0601/3DMPPE_POSENET_RELEASE ``main/model.py`` (``module.backbone.*`` torchvision ResNet,
-  ``module.head.deconv_layers``, ``module.head.final_layer`` to K x 64 channels, joint-major as ours).
-- ``torchvision_resnet``: torchvision ``resnet{18,...,152}`` ImageNet weights, for ``backbone.init_cfg``
-  (``fc.*`` is unused).
-- ``mmpose0x``: mmpose 0.x ``TopDown`` checkpoints (``backbone.*``, ``keypoint_head.*``); the head's 0.x
-  ``final_layer.<i>`` layout is renamed by ``HeatmapHead`` itself on load.
+Each layout is a list of regex rules tried in order on every key: rename, fold (a conv bias before a BatchNorm
+goes into its ``running_mean``, exact in eval mode) or mark unused; unmatched keys are reported. Sources:
+leoxiaobin/deep-high-resolution-net.pytorch, microsoft/human-pose-estimation.pytorch,
+princeton-vl/pytorch_stacked_hourglass, mks0601/3DMPPE_POSENET_RELEASE, torchvision ResNets and mmpose 0.x.
 """
 import re
 from dataclasses import dataclass, field
@@ -34,8 +13,7 @@ from torch import Tensor
 
 __all__ = ['LAYOUTS', 'ConversionReport', 'convert_state_dict', 'strip_module_prefix']
 
-#: A rule: (source key pattern, action). Actions: a replacement template (``re.sub`` syntax) giving our key;
-#: ``('fold', template)``: add ``-value`` to the running mean named by the template; ``None``: unused in the source.
+#: A rule: (pattern, action); action is a ``re.sub`` template, ``('fold' | 'skip', template)`` or None (unused).
 _RESNET_BACKBONE = [(r'^(conv1|bn1|layer[1-4])\.(.*)$', r'backbone.\1.\2')]
 _HOURGLASS_RESIDUAL = [  # princeton-vl Residual -> our HourglassResidual (same bn1..bn3 names)
     (r'^(.*)\.conv([12])\.conv\.weight$', r'\1.conv\2.weight'),
@@ -45,7 +23,7 @@ _HOURGLASS_RESIDUAL = [  # princeton-vl Residual -> our HourglassResidual (same 
     (r'^(.*)\.skip_layer\.conv\.(weight|bias)$', ('skip', r'\1.skip.\2')),  # used if widths differ
     (r'^(.*)\.(bn[123])\.(.*)$', r'\1.\2.\3'),
 ]
-_HOURGLASS_PREFIXES = [  # outer module renames; the residual rules then apply to what they produce
+_HOURGLASS_PREFIXES = [  # outer renames; the residual rules then apply to their output
     (r'^pre\.0\.conv\.weight$', 'backbone.stem.0.weight'),
     (r'^pre\.0\.conv\.bias$', ('fold', 'backbone.stem.1.running_mean')),
     (r'^pre\.0\.bn\.(.*)$', r'backbone.stem.1.\1'),
@@ -94,8 +72,8 @@ class ConversionReport:
     Attributes:
         renamed (Dict[str, str]): source key -> our key.
         folded (Dict[str, str]): source conv bias -> the running mean it was folded into.
-        unused (List[str]): Source keys its model holds but does not use (e.g. a classifier).
-        unmatched (List[str]): Source keys no rule of the layout knows (not converted).
+        unused (List[str]): Source keys its model does not use (e.g. a classifier).
+        unmatched (List[str]): Source keys no rule knows (not converted).
     """
     renamed: Dict[str, str] = field(default_factory=dict)
     folded: Dict[str, str] = field(default_factory=dict)
@@ -104,7 +82,7 @@ class ConversionReport:
 
 
 def strip_module_prefix(state_dict: Mapping[str, Tensor]) -> Dict[str, Tensor]:
-    """Keys without the ``module.`` prefixes of ``DataParallel`` (repeated, as nested wrappers add them)."""
+    """Keys without any (repeated) ``module.`` prefix of ``DataParallel``."""
     stripped = {}
     for key, value in state_dict.items():
         while key.startswith('module.'):
@@ -114,8 +92,7 @@ def strip_module_prefix(state_dict: Mapping[str, Tensor]) -> Dict[str, Tensor]:
 
 
 def _apply(rules: list, key: str) -> Tuple[bool, Optional[Tuple[str, str]]]:
-    """The first rule matching ``key``: ``(True, (kind, our key))`` with kind ``'rename'``, ``'fold'`` or
-    ``'skip'``; ``(True, None)`` for an unused key; ``(False, None)`` if no rule matches."""
+    """``(matched, (kind, our key) or None for unused)`` of the first rule matching ``key``."""
     for pattern, action in rules:
         if re.match(pattern, key) is None:
             continue
@@ -127,8 +104,7 @@ def _apply(rules: list, key: str) -> Tuple[bool, Optional[Tuple[str, str]]]:
 
 
 def _resolve(layout: Mapping[str, list], key: str) -> Tuple[bool, Optional[Tuple[str, str]]]:
-    """The action for ``key``: the layout's first matching rule; a renamed key is then tried against the
-    layout's ``nested`` rules (the modules inside a renamed one, e.g. a Residual inside an hourglass)."""
+    """The layout's action for ``key``; a renamed key is then tried against the ``nested`` rules."""
     found, action = _apply(layout['rules'], key)
     if found and action is not None and action[0] == 'rename' and layout.get('nested'):
         nested_found, nested_action = _apply(layout['nested'], action[1])
@@ -138,7 +114,6 @@ def _resolve(layout: Mapping[str, list], key: str) -> Tuple[bool, Optional[Tuple
 
 
 def _square(weight: Tensor) -> bool:
-    """Whether a 1x1 conv weight (C_out, C_in, 1, 1) keeps the width."""
     return weight.shape[0] == weight.shape[1]
 
 
@@ -150,8 +125,10 @@ def convert_state_dict(source: Mapping[str, Tensor], layout: str) -> Tuple[Dict[
         layout (str): A key of :data:`LAYOUTS`.
 
     Returns:
-        Tuple[dict, ConversionReport]: Our keys (with ``backbone.`` / ``head.`` for a whole model, bare backbone
-        keys for ``torchvision_resnet``) -> tensors; and what happened to each source key.
+        Tuple[dict, ConversionReport]: Our state dict (bare backbone keys for ``torchvision_resnet``); the report.
+
+    Raises:
+        ValueError: Unknown ``layout``.
     """
     if layout not in LAYOUTS:
         raise ValueError(f'unknown layout {layout!r}; known: {sorted(LAYOUTS)}')
@@ -168,7 +145,7 @@ def convert_state_dict(source: Mapping[str, Tensor], layout: str) -> Tuple[Dict[
         elif action[0] == 'fold':
             folds.append((key, action[1], value))
         elif action[0] == 'skip' and _square(source[key.rsplit('.', 1)[0] + '.weight']):
-            report.unused.append(key)  # a Residual of equal widths adds its input; its skip_layer is never called
+            report.unused.append(key)  # equal widths: the source never calls skip_layer
         else:
             converted[action[1]] = value
             report.renamed[key] = action[1]

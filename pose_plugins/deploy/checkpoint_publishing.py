@@ -1,11 +1,7 @@
-"""A training checkpoint reduced to what a user of the model needs, loadable by ``torch.load(weights_only=True)``.
+"""A training checkpoint reduced to ``state_dict`` and ``meta``, loadable by ``torch.load(weights_only=True)``.
 
-As mmpose's ``tools/misc/publish_model.py``: only ``state_dict`` and ``meta`` are kept (``optimizer``,
-``message_hub``, ``param_schedulers``, our ``pose_plugins_resume`` RNG state and anything else go), and the file
-name gets the first 8 hex digits of the file's sha256. Unlike mmpose's, ``meta`` is reduced to plain Python
-values: numpy arrays (mmengine stores the dataset meta's colours and sigmas as arrays) become lists and numpy
-scalars numbers, so the file loads with torch's default ``weights_only=True`` and no allowlist; a value of any
-other type (a pickled object would need its class) is dropped and reported.
+As mmpose's ``tools/misc/publish_model.py`` (sha256 prefix in the file name), except that ``meta`` is reduced to
+plain values (numpy to lists and numbers, other objects dropped and reported) so no allowlist is needed.
 """
 import hashlib
 import os
@@ -23,12 +19,11 @@ __all__ = ['publish_checkpoint', 'plain_meta', 'KEPT_KEYS']
 
 KEPT_KEYS = ('state_dict', 'meta')
 _PLAIN = (str, int, float, bool, type(None))
-_DROP = object()  # marks a value plain_meta drops
+_DROP = object()
 
 
 def plain_meta(value: Any, path: str = 'meta') -> Tuple[Any, List[str]]:
-    """``value`` with numpy arrays as lists, numpy scalars as numbers, tuples kept, and anything that is not a
-    plain value, tensor, list, tuple or str-keyed dict dropped.
+    """``value`` with numpy as lists and numbers; anything but plain values, tensors, lists and dicts dropped.
 
     Returns:
         Tuple[Any, List[str]]: The plain value and the dotted paths of what was dropped (with its type).
@@ -69,16 +64,15 @@ def publish_checkpoint(in_file: str, out_prefix: str) -> Tuple[str, List[str], L
     """Write the published copy of ``in_file`` as ``<out_prefix>-<sha256[:8]>.pth`` (never over a file).
 
     Args:
-        in_file (str): A checkpoint (an mmengine training checkpoint, or any dict with ``state_dict``).
+        in_file (str): A checkpoint dict with ``state_dict``.
         out_prefix (str): Path prefix of the result; a trailing ``.pth`` is removed.
 
     Returns:
-        Tuple[str, List[str], List[str]]: The written file, the top-level keys removed, and the meta entries
-        dropped (see :func:`plain_meta`).
+        Tuple[str, List[str], List[str]]: The file, the top-level keys removed, the meta entries dropped.
 
     Raises:
-        ValueError: ``in_file`` has no ``state_dict`` dict of tensors.
-        FileExistsError: the published file already exists.
+        ValueError: ``in_file`` has no ``state_dict`` dict.
+        FileExistsError: The published file already exists.
     """
     checkpoint = load_checkpoint_safely(in_file, map_location='cpu')
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get('state_dict'), dict):
@@ -105,7 +99,7 @@ def publish_checkpoint(in_file: str, out_prefix: str) -> Tuple[str, List[str], L
         final = f'{prefix}-{digest[:8]}.pth'
         if osp.exists(final):
             raise FileExistsError(f'{final} exists (the same published checkpoint?); not overwritten')
-        os.link(partial, final)  # fails rather than replacing a file that appeared meanwhile
+        os.link(partial, final)  # never replaces a file that appeared meanwhile
     finally:
         os.remove(partial)
     return final, removed, dropped

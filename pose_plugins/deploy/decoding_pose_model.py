@@ -5,8 +5,9 @@ test, the mapping back to the image) to Python. :class:`DecodingPoseModel` wraps
 ``TopdownPoseEstimator`` s so that all of it is tensor operations that ``torch.onnx.export`` records: the
 backbone and the head's ``forward``, ``prediction_outputs`` and ``flip_back`` (the head's
 ``test_time_outputs``, the step ``BasePoseHead.predict`` decodes), then the codec's decoding
-(``decode_heatmaps`` of a heatmap codec, which takes its torch path while traced) or, for the integral heads,
-the soft-argmax coordinates scaled as ``IntegralRegressionLabel.decode`` scales them.
+(``decode_heatmaps`` of a heatmap codec, which takes its torch path while traced), for the integral heads the
+soft-argmax coordinates scaled as ``IntegralRegressionLabel.decode`` scales them, or a head's own
+``decode_tensors`` (the mesh head: keypoints, 3D keypoints and vertices).
 """
 from typing import Any, Mapping, Optional, Sequence, Tuple
 
@@ -47,6 +48,7 @@ class DecodingPoseModel(nn.Module):
           image pixels (mmpose's ``input_center`` / ``input_scale``)
         - keypoints: (B, K, D) float32, in crop pixels or (``with_boxes``) image pixels
         - scores: (B, K) float32
+        - then the head's ``export_fields`` (mesh head: keypoints_3d (B, K, 3), vertices (B, V, 3), metres)
     """
 
     def __init__(self, *, estimator: nn.Module, flip_test: bool = False,
@@ -59,10 +61,27 @@ class DecodingPoseModel(nn.Module):
                             'mmdeploy')
         if type(head).predict is not BasePoseHead.predict:
             raise NotImplementedError(
-                f'DecodingPoseModel: {type(head).__name__} has its own predict (e.g. the mesh head\'s flip test '
-                'averages rotations); the in-graph decoding follows BasePoseHead.predict only, so this head cannot '
-                'be exported with its decoding yet')
+                f'DecodingPoseModel: {type(head).__name__} has its own predict; the in-graph decoding follows '
+                'BasePoseHead.predict only, so this head cannot be exported with its decoding')
         codec = head.decoder
+        #: The head decodes its own outputs (the mesh head): no codec; its export_fields follow keypoints, scores.
+        self.head_decodes = type(head).decode_tensors is not BasePoseHead.decode_tensors
+        if not self.head_decodes:
+            self._check_codec(head, codec)
+        if flip_test and flip_indices is None:
+            raise ValueError('DecodingPoseModel: flip_test needs flip_indices (the dataset meta\'s flip_indices)')
+        input_size = tuple(head.input_size if self.head_decodes else codec.input_size)
+        self.output_names: Tuple[str, ...] = ('keypoints', 'scores') + tuple(getattr(head, 'export_fields', ()))
+        self.estimator = estimator
+        self.flip_test = bool(flip_test)
+        self.with_boxes = bool(with_boxes)
+        self.test_cfg: Mapping[str, Any] = dict(estimator.test_cfg or {})
+        self.metainfo = dict(flip_indices=list(flip_indices) if flip_indices is not None else None,
+                             input_size=input_size)
+        self.register_buffer('input_size', torch.tensor(input_size, dtype=torch.float32), persistent=False)
+
+    @staticmethod
+    def _check_codec(head: BasePoseHead, codec: Any) -> None:
         if codec is None:
             raise ValueError(f'DecodingPoseModel: {type(head).__name__} has no decoder; set head.decoder (the '
                              'config\'s codec) to export keypoints')
@@ -75,15 +94,6 @@ class DecodingPoseModel(nn.Module):
         if not isinstance(codec, (BaseHeatmapCodec, IntegralRegressionLabel)):
             raise NotImplementedError(f'DecodingPoseModel: no in-graph decoding for codec {type(codec).__name__}; '
                                       'supported: BaseHeatmapCodec subclasses and IntegralRegressionLabel')
-        if flip_test and flip_indices is None:
-            raise ValueError('DecodingPoseModel: flip_test needs flip_indices (the dataset meta\'s flip_indices)')
-        self.estimator = estimator
-        self.flip_test = bool(flip_test)
-        self.with_boxes = bool(with_boxes)
-        self.test_cfg: Mapping[str, Any] = dict(estimator.test_cfg or {})
-        self.metainfo = dict(flip_indices=list(flip_indices) if flip_indices is not None else None,
-                             input_size=tuple(codec.input_size))
-        self.register_buffer('input_size', torch.tensor(codec.input_size, dtype=torch.float32), persistent=False)
 
     @property
     def codec(self) -> Any:
@@ -91,12 +101,17 @@ class DecodingPoseModel(nn.Module):
         return self.estimator.head.decoder
 
     def forward(self, inputs: Tensor, center: Optional[Tensor] = None,
-                scale: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
-        """Keypoints and scores of a batch of crops (shapes in the class docstring)."""
+                scale: Optional[Tensor] = None) -> Tuple[Tensor, ...]:
+        """Keypoints and scores of a batch of crops, then the head's ``export_fields`` (class docstring)."""
         head = self.estimator.head
         flipped = self.estimator.extract_feat(inputs.flip(-1)) if self.flip_test else None
         outputs = head.test_time_outputs(self.estimator.extract_feat(inputs), flipped, self.metainfo, self.test_cfg)
-        if 'coords' in outputs:
+        extra = ()
+        if self.head_decodes:
+            decoded = head.decode_tensors(outputs)
+            keypoints, scores = decoded['keypoints'], decoded['scores']
+            extra = tuple(decoded[name].float() for name in self.output_names[2:])
+        elif 'coords' in outputs:
             keypoints, scores = self._denormalise(outputs['coords'])
         else:
             keypoints, scores = self.codec.decode_heatmaps(outputs['heatmaps'])
@@ -105,7 +120,7 @@ class DecodingPoseModel(nn.Module):
                 raise ValueError('DecodingPoseModel(with_boxes=True) needs center and scale (B, 2)')
             xy = keypoints[..., :2] / self.input_size * scale[:, None] + center[:, None] - 0.5 * scale[:, None]
             keypoints = torch.cat([xy, keypoints[..., 2:]], dim=-1)
-        return keypoints, scores.float()
+        return (keypoints, scores.float()) + extra
 
     def _denormalise(self, coords: Tensor) -> Tuple[Tensor, Tensor]:
         """``IntegralRegressionLabel.decode`` in torch: normalised (B, K, D) -> pixels (and mm), scores of 1."""

@@ -5,8 +5,7 @@ __all__ = ['default_permissions']
 
 
 def default_permissions(path: str) -> None:
-    """Give a ``tempfile.mkstemp`` file (created 0600) the permissions a plainly created file gets (0666 & ~umask),
-    before it is linked to its final name."""
+    """Give a ``tempfile.mkstemp`` file (0600) the permissions of a plainly created one (0666 & ~umask)."""
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, 0o666 & ~umask)

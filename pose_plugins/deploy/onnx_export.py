@@ -2,7 +2,8 @@
 
 The graph (:class:`~pose_plugins.deploy.decoding_pose_model.DecodingPoseModel`): input ``inputs`` (B, 3, h, w)
 float32, dynamic batch, normalised as the config's data preprocessor does; with boxes also ``center`` and
-``scale`` (B, 2); outputs ``keypoints`` (B, K, D) and ``scores`` (B, K). The preprocessing that stays outside the
+``scale`` (B, 2); outputs ``keypoints`` (B, K, D) and ``scores`` (B, K), and for a mesh model ``keypoints_3d``
+(B, K, 3) and ``vertices`` (B, V, 3). The preprocessing that stays outside the
 graph (box -> centre and scale with mmpose's ``GetBBoxCenterScale`` padding, the affine crop of
 ``TopdownAffine``, BGR -> RGB, mean and std) is written as JSON strings in the model's ``metadata_props``
 (:data:`METADATA_KEYS`), which the torch-free runtime (``pose_plugins_runtime``) reads.
@@ -71,9 +72,10 @@ def preprocessing_metadata(estimator: nn.Module) -> Dict[str, Any]:
                              'runtime; only use_udp=False is supported')
     meta = getattr(estimator, 'dataset_meta', None) or {}
     names = meta.get('keypoint_id2name', {})
-    codec = estimator.head.decoder
+    head = estimator.head
+    input_size = head.decoder.input_size if head.decoder is not None else head.input_size
     return dict(
-        input_size=[int(s) for s in codec.input_size],
+        input_size=[int(s) for s in input_size],
         mean=[float(v) for v in preprocessor.mean.flatten().expand(3)] if normalize else [0.0] * 3,
         std=[float(v) for v in preprocessor.std.flatten().expand(3)] if normalize else [1.0] * 3,
         bgr_to_rgb=bool(preprocessor._channel_conversion),  # a swap either way: BGR <-> RGB
@@ -120,9 +122,10 @@ def export_onnx(estimator: nn.Module, out_file: str, *, flip_test: bool = False,
         example += [torch.rand(batch_size, 2, generator=generator) * 100, torch.rand(batch_size, 2,
                                                                                    generator=generator) * 100 + 50]
         names += ['center', 'scale']
-    dynamic_axes = {name: {0: 'batch'} for name in names + ['keypoints', 'scores']}
+    outputs = list(model.output_names)
+    dynamic_axes = {name: {0: 'batch'} for name in names + outputs}
     with torch.no_grad():
-        keypoints, _ = model(*example)
+        keypoints = model(*example)[0]
     metadata.update(pose_plugins_format=1, with_boxes=with_boxes, flip_test=flip_test,
                     keypoint_dims=int(keypoints.shape[-1]))
 
@@ -135,7 +138,7 @@ def export_onnx(estimator: nn.Module, out_file: str, *, flip_test: bool = False,
             # the tracer warns at every shape read as a Python value; those are constants of the model (K, H, W)
             warnings.simplefilter('ignore', torch.jit.TracerWarning)
             torch.onnx.export(model, tuple(example), partial, dynamo=False, input_names=names,
-                              output_names=['keypoints', 'scores'], dynamic_axes=dynamic_axes,
+                              output_names=outputs, dynamic_axes=dynamic_axes,
                               opset_version=opset, do_constant_folding=True)
         proto = onnx.load(partial)
         for key in METADATA_KEYS:

@@ -1,5 +1,4 @@
-"""Training-engine hooks: crash-safe checkpoints and the RNG state for exact resume (README "Reliability"); the
-fast GPU training recipe's channels_last / compile hook (README "Performance")."""
+"""Training hooks: crash-safe checkpoints, RNG state for exact resume, and channels_last / compile."""
 from .atomic_io import atomic_write_bytes, atomic_write_text, remove_partial_files
 from .atomic_local_backend import ATOMIC_LOCAL_BACKEND, AtomicLocalBackend
 from .crash_safe_checkpoint_hook import CrashSafeCheckpointHook

@@ -1,12 +1,7 @@
-"""Crash-safe file replacement: a file is either its old complete content or its new complete content, never a mix.
+"""Crash-safe file replacement: a file holds its old or its new complete content, never a mix.
 
-mmengine 0.10.7 writes checkpoints with a plain ``open(path, 'wb').write(...)`` (``LocalBackend.put``), so a crash,
-a ``kill -9`` or a full disk during a save leaves a truncated ``epoch_N.pth`` under the final name. Here every write
-goes to a temporary file in the same directory (so the rename never crosses file systems), is flushed and
-``fsync``-ed, then renamed over the target with :func:`os.replace` (atomic on POSIX and Windows), and the directory
-is ``fsync``-ed so the rename itself survives a power cut. A write that fails removes its temporary file; one that
-is killed leaves it behind under a name no reader looks for (``.NAME.PID.partial``), and
-:func:`remove_partial_files` clears those at the next start.
+Writes go to ``.NAME.PID.partial`` in the same directory, are fsync-ed, :func:`os.replace`-d over the target and
+the directory fsync-ed; a killed write leaves only the partial file (:func:`remove_partial_files`).
 """
 from __future__ import annotations
 
@@ -19,13 +14,13 @@ __all__ = ['PARTIAL_SUFFIX', 'atomic_write_bytes', 'atomic_write_text', 'fsync_d
 
 PARTIAL_SUFFIX = '.partial'
 _PARTIAL_NAME = re.compile(r'^\..+\.\d+' + re.escape(PARTIAL_SUFFIX) + '$')
-_CHUNK = 1 << 20  # write in 1 MiB pieces: a failing disk raises part-way, as a real one does
+_CHUNK = 1 << 20  # 1 MiB pieces: a failing disk raises part-way
 
 PathLike = Union[str, os.PathLike]
 
 
 def _write_all(fileobj, data: bytes) -> None:
-    """Write ``data`` to ``fileobj`` in pieces (tests replace this to fail or stall after N bytes)."""
+    """Write ``data`` in pieces (tests patch this to fail part-way)."""
     view = memoryview(data)
     for start in range(0, len(view), _CHUNK):
         fileobj.write(view[start:start + _CHUNK])
@@ -43,12 +38,10 @@ def fsync_directory(directory: PathLike) -> None:
 
 
 def atomic_write_bytes(path: PathLike, data: bytes) -> None:
-    """Replace ``path`` by ``data`` atomically: temp file in the same directory, flush + fsync, ``os.replace``,
-    fsync of the directory. Creates the directory if needed.
+    """Replace ``path`` by ``data`` atomically, creating its directory if needed.
 
     Raises:
-        OSError: the write, fsync or rename failed (a full disk, ...); ``path`` is untouched and the temporary
-            file is removed.
+        OSError: The write, fsync or rename failed; ``path`` is untouched and the temporary file removed.
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
@@ -73,10 +66,7 @@ def atomic_write_text(path: PathLike, text: str, encoding: str = 'utf-8') -> Non
 
 
 def remove_partial_files(directory: PathLike) -> list[str]:
-    """Remove the temporary files that killed writes left in ``directory``; returns their paths.
-
-    Only names of the form ``.NAME.PID.partial`` (what :func:`atomic_write_bytes` creates) are touched.
-    """
+    """Remove the ``.NAME.PID.partial`` files killed writes left in ``directory``; returns their paths."""
     if not os.path.isdir(directory):
         return []
     removed = []

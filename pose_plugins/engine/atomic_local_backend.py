@@ -1,10 +1,5 @@
-"""mmengine's local file backend with atomic ``put`` / ``put_text``.
-
-Registered in mmengine's file-backend table under its own name, ``pose_plugins_atomic_local``, so nothing changes
-for code that asks for mmengine's ``local`` backend; :class:`~pose_plugins.engine.CrashSafeCheckpointHook` asks
-for this one (``backend_args=dict(backend='pose_plugins_atomic_local')``), and mmengine's ``Runner.save_checkpoint``
-then writes every checkpoint through :func:`~pose_plugins.engine.atomic_io.atomic_write_bytes`.
-"""
+"""mmengine's local file backend with atomic ``put`` / ``put_text``, registered as ``pose_plugins_atomic_local``
+(mmengine's ``local`` backend is unchanged)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +16,7 @@ ATOMIC_LOCAL_BACKEND = 'pose_plugins_atomic_local'
 
 
 class AtomicLocalBackend(LocalBackend):
-    """:class:`mmengine.fileio.LocalBackend` whose writes replace the target atomically (temp file, fsync,
-    rename, directory fsync): a reader sees the old complete file or the new complete file."""
+    """:class:`mmengine.fileio.LocalBackend` whose writes replace the target atomically (:mod:`.atomic_io`)."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         atomic_write_bytes(filepath, obj)

@@ -1,28 +1,4 @@
-"""``CheckpointHook`` whose saves survive a crash, a ``kill -9`` or a full disk at any point.
-
-mmengine 0.10.7's ``CheckpointHook`` (1) writes ``epoch_N.pth`` in place with a plain ``open/write``, (2) deletes the
-oldest checkpoint *before* writing the new one once ``max_keep_ckpts`` is reached (and the previous best one before
-writing the new best), and (3) rewrites ``work_dir/last_checkpoint`` in place. With ``max_keep_ckpts=1`` a crash
-during a save can leave no loadable checkpoint, or a ``last_checkpoint`` naming a truncated file.
-
-This subclass keeps every option and file name of mmengine's hook and changes only the order and the way of
-writing: the new checkpoint is written atomically (through
-:class:`~pose_plugins.engine.atomic_local_backend.AtomicLocalBackend`: temp file, fsync, ``os.replace``, directory
-fsync), then ``last_checkpoint`` is replaced the same way, and only then are outdated checkpoints removed. At every
-instant ``last_checkpoint`` names a complete checkpoint, and ``tools/train.py --resume`` continues from it. A crash
-between the rename and the removal can leave one outdated checkpoint on disk (never a missing one). Partial files
-of a killed save (``.epoch_N.pth.PID.partial``) are removed when the next run starts.
-
-Reading is made safe too: mmengine's ``Runner.resume`` passes ``checkpoint['meta']['config']``, when a checkpoint has
-one, to ``Config.fromstring(..., file_format='.py')``, which *executes* it as a Python config, so resuming an
-untrusted checkpoint could run code even though :func:`pose_plugins.compat.load_checkpoint_safely` unpickled it
-safely. mmengine 0.10.7 never writes that key (its own is ``meta['cfg']``; mmcv-1.x era runners wrote it); this hook
-removes it in ``after_load_checkpoint``, with a warning, before ``resume`` reads it. Only mmengine's check that the
-GPU count matches the checkpoint's ``gpu_ids`` is lost.
-
-Only local directories are written atomically; with another storage backend (``backend_args`` naming petrel,
-``out_dir='s3://...'``) the hook warns and behaves as mmengine's.
-"""
+"""``CheckpointHook`` whose saves survive a crash, a ``kill -9`` or a full disk at any point."""
 from __future__ import annotations
 
 import os.path as osp
@@ -39,8 +15,7 @@ __all__ = ['CrashSafeCheckpointHook']
 
 
 class _DeferredRemovals:
-    """A file backend stand-in that records ``remove``/``rmtree`` instead of doing them (everything else is
-    forwarded), so mmengine's best-checkpoint code deletes the previous best only after the new one is written."""
+    """File backend proxy that defers ``remove`` / ``rmtree`` until the new best checkpoint is written."""
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
@@ -58,10 +33,15 @@ class _DeferredRemovals:
 
 @HOOKS.register_module()
 class CrashSafeCheckpointHook(CheckpointHook):
-    """mmengine's ``CheckpointHook`` (same arguments) with atomic writes and removal of old checkpoints only after
-    the new one and ``last_checkpoint`` are complete. See the module docstring."""
+    """mmengine's ``CheckpointHook`` (same arguments) with atomic writes of the checkpoint and ``last_checkpoint``.
 
-    atomic = False  # decided in before_train: whether the output directory is local
+    Differs from mmengine 0.10.7, which deletes the oldest (or previous best) checkpoint before writing the new
+    one: outdated checkpoints are removed only after ``last_checkpoint`` names a complete new one, so it always
+    names a loadable file. On resume, ``meta['config']`` is dropped (mmengine would execute it as Python). Non-local
+    backends get a warning and mmengine's behaviour.
+    """
+
+    atomic = False  # set in before_train: whether the output directory is local
 
     def before_train(self, runner) -> None:
         out_dir = str(self.out_dir if self.out_dir is not None else runner.work_dir)
@@ -97,7 +77,7 @@ class CrashSafeCheckpointHook(CheckpointHook):
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         outdated = None
         if self.max_keep_ckpts > 0 and not (len(self.keep_ckpt_ids) > 0 and self.keep_ckpt_ids[-1] == step):
-            # _save_checkpoint and _save_best_checkpoint may both save the same step; count it once
+            # _save_checkpoint and _save_best_checkpoint may save the same step
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 outdated = self.file_backend.join_path(
                     self.out_dir, self.filename_tmpl.format(self.keep_ckpt_ids.popleft()))
@@ -107,21 +87,19 @@ class CrashSafeCheckpointHook(CheckpointHook):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        # 1. the new checkpoint, complete under its final name (atomic through the backend)
+        # order: checkpoint, then last_checkpoint, then removal of the outdated one
         runner.save_checkpoint(
             self.out_dir, ckpt_filename, self.file_client_args, save_optimizer=self.save_optimizer,
             save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=self.by_epoch,
             backend_args=self.backend_args, **self.args)
         if not is_main_process():
             return
-        # 2. last_checkpoint names it
         save_file = osp.join(runner.work_dir, 'last_checkpoint')
         if self.atomic:
             atomic_write_text(save_file, self.last_ckpt)
         else:
             with open(save_file, 'w') as f:
                 f.write(self.last_ckpt)
-        # 3. only now the outdated one goes
         if outdated is not None and outdated != self.last_ckpt:
             self._remove(outdated)
 
@@ -132,7 +110,6 @@ class CrashSafeCheckpointHook(CheckpointHook):
             pending = self.file_backend.pending
         finally:
             self.file_backend = backend
-        # reached only when every save above completed
         keep = {self.last_ckpt, getattr(self, 'best_ckpt_path', None),
                 *getattr(self, 'best_ckpt_path_dict', {}).values()}
         if is_main_process():

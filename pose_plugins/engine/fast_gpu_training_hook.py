@@ -1,4 +1,4 @@
-"""The memory-format and compile half of the fast GPU training recipe (README "Performance")."""
+"""channels_last memory format and in-place compile for GPU training."""
 from typing import Optional
 
 import torch
@@ -15,24 +15,15 @@ __all__ = ['FastGPUTrainingHook']
 class FastGPUTrainingHook(Hook):
     """Puts a model on a CUDA device in ``channels_last`` memory format and optionally compiles it, before training.
 
-    With bf16 autocast (``AmpOptimWrapper(dtype='bfloat16')``, set beside this hook by ``tools/train.py --fast-gpu``)
-    convolutions run on the tensor cores in NHWC, the layout cuDNN's bf16 kernels want, without a transpose before
-    and after each convolution. The model's parameters and every input batch (a forward pre-hook on the model's
-    ``backbone``, or the model itself) are converted; parameter names, values and checkpoints are unchanged
-    (``channels_last`` is a stride order, not a different tensor).
-
-    ``compile=True`` compiles the backbone and the head in place (``nn.Module.compile``, so state-dict keys keep
-    their names and checkpoints stay loadable without the ``_orig_mod.`` prefix of ``torch.compile(module)``).
-
-    On a model that is not on a CUDA device the hook does nothing and says so once: the recipe is for GPUs, and on
-    a CPU it must not change a run's results.
+    Parameters and input batches are converted; ``compile`` uses ``nn.Module.compile`` so state-dict keys are
+    unchanged. A model not on CUDA is left as it is, with a warning.
 
     Args:
-        channels_last (bool): convert the model and its inputs to ``torch.channels_last``. Default: True.
-        compile (bool): compile the backbone and head in place. Default: False.
+        channels_last (bool): Convert the model and its inputs to ``torch.channels_last``. Defaults to True.
+        compile (bool): Compile the backbone, neck and head in place. Defaults to False.
     """
 
-    priority = 'VERY_HIGH'  # before the other hooks' before_train (e.g. EMA copies of the parameters)
+    priority = 'VERY_HIGH'  # before e.g. EMA copies the parameters
 
     def __init__(self, *, channels_last: bool = True, compile: bool = False) -> None:
         self.channels_last = channels_last
@@ -45,8 +36,7 @@ class FastGPUTrainingHook(Hook):
                                   'compile are left off (the fast recipe is for GPUs; a CPU run is unchanged)')
 
     def apply(self, model: nn.Module) -> bool:
-        """Convert ``model`` (and, through a pre-hook, its inputs) and compile its parts as configured; returns
-        False, changing nothing, when the model's parameters are not on a CUDA device."""
+        """Convert and compile ``model`` as configured; False, changing nothing, when it is not on CUDA."""
         first = next(model.parameters(), None)
         if first is None or first.device.type != 'cuda':
             return False
@@ -61,12 +51,11 @@ class FastGPUTrainingHook(Hook):
 
 
 def _inputs_to_channels_last(module: nn.Module, args: tuple) -> Optional[tuple]:
-    """Forward pre-hook: every 4-D tensor argument in ``channels_last`` memory format."""
     return tuple(a.contiguous(memory_format=torch.channels_last) if torch.is_tensor(a) and a.dim() == 4 else a
                  for a in args)
 
 
 def _compiled_parts(model: nn.Module) -> list:
-    """The modules compiled by ``compile=True``: the top-down estimator's backbone, neck and head, or the model."""
+    """Backbone, neck and head, or the model itself."""
     parts = [getattr(model, name) for name in ('backbone', 'neck', 'head') if getattr(model, name, None) is not None]
     return parts or [model]

@@ -1,10 +1,5 @@
-"""The process's random streams (Python, numpy's global, torch's CPU and CUDA generators) as plain data.
-
-The state is stored in checkpoints, so it must load under torch's ``weights_only`` unpickler that
-:func:`pose_plugins.compat.load_checkpoint_safely` uses, without widening its allowlist: only ``int``, ``float``,
-``str``, ``None``, lists, dicts and tensors appear (numpy's key array becomes a list of ints, Python's state tuple a
-dict of lists).
-"""
+"""The process's random streams (Python, numpy's global, torch CPU and CUDA) as plain data that loads under
+torch's ``weights_only`` unpickler (ints, floats, strs, None, lists, dicts and tensors only)."""
 from __future__ import annotations
 
 import random
@@ -17,7 +12,7 @@ __all__ = ['get_rng_state', 'set_rng_state']
 
 
 def get_rng_state() -> dict[str, Any]:
-    """The current state of ``random``, ``numpy.random`` (global), ``torch`` (CPU, and every CUDA device)."""
+    """The current state of ``random``, ``numpy.random``, ``torch`` and every CUDA device."""
     version, internal, gauss_next = random.getstate()
     bit_generator, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
     state: dict[str, Any] = dict(

@@ -1,25 +1,4 @@
-"""Carry the random streams in every checkpoint, so that a resumed run continues exactly as an uninterrupted one.
-
-mmengine 0.10.7's ``Runner.resume`` restores the epoch, the optimizer, the schedulers and the message hub, but no
-Python / numpy / torch RNG state: a resumed run draws different augmentations (``RandomFlip``,
-``RandomBBoxTransform``, ``RandomHalfBody`` use numpy's global stream; the DataLoader draws its base seed from
-torch's) and ends with different weights (mmengine #1520, mmdetection #4193). This hook
-
-* adds ``checkpoint['pose_plugins_resume']`` on every save: the RNG states (:func:`~.rng_state.get_rng_state`, plain
-  lists / ints / a tensor, so the safe loader needs no new allowlist entry), the train sampler's ``seed`` and
-  ``epoch``, the loop's epoch and iteration and how many batches of the current epoch were done;
-* makes validation invisible to the training streams: the states are set aside in ``before_val`` and put back in
-  ``after_val`` (validation's DataLoader draws from torch's stream; a resumed run does not re-run the validation
-  of the epoch it resumes after). A checkpoint written during validation (mmengine's ``CheckpointHook`` saves the
-  last checkpoint again when the best score improves) carries the set-aside states;
-* on resume, restores them (and the sampler's seed) at the start of the first epoch, after every other hook's
-  ``before_train_epoch``.
-
-With mmengine's ``EpochBasedTrainLoop``, checkpoints written at epoch ends, the fixed seed of the config and
-``num_workers=0`` or non-persistent workers, ``kill -9`` + ``--resume`` then reaches the same weights and metric as an
-uninterrupted run (bit-identical on the same CPU and thread count; ``tests/engine/test_exact_resume.py``). What
-mmengine makes impossible is logged as a warning at resume and listed in the README section "Reliability".
-"""
+"""Carry the random streams in every checkpoint, so that a resumed run continues as an uninterrupted one."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -45,17 +24,19 @@ def _train_sampler(runner) -> Optional[Any]:
 
 @HOOKS.register_module()
 class RNGStateHook(Hook):
-    """Save the random streams and the sampler's position in checkpoints and restore them on resume (see the
-    module docstring). Takes no arguments; ``tools/train.py`` adds it to every run, our configs list it in
-    ``default_hooks``."""
+    """Save the RNG states and sampler position under ``checkpoint[RESUME_KEY]``; restore them on resume.
+
+    Differs from mmengine 0.10.7, whose resume restores no RNG state. Validation is kept off the training
+    streams (states set aside in ``before_val``). Exact with ``EpochBasedTrainLoop`` and epoch-end checkpoints;
+    otherwise it warns at resume.
+    """
 
     priority = 'LOWEST'
 
     def __init__(self) -> None:
-        self._set_aside: Optional[dict[str, Any]] = None  # the training streams while validation runs
-        self._to_restore: Optional[dict[str, Any]] = None  # what a resumed checkpoint carried
+        self._set_aside: Optional[dict[str, Any]] = None  # training streams while validation runs
+        self._to_restore: Optional[dict[str, Any]] = None
 
-    # ---- saving ------------------------------------------------------------------------------------------------
     def before_val(self, runner) -> None:
         self._set_aside = get_rng_state()
 
@@ -76,7 +57,6 @@ class RNGStateHook(Hook):
             epoch=int(epoch), iter=int(iteration),
             batch_in_epoch=None if batches is None else int(iteration - epoch * batches))
 
-    # ---- resuming ----------------------------------------------------------------------------------------------
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if not getattr(runner, '_resume', False):
             return  # load_from: weights only, the run starts afresh

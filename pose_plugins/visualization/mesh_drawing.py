@@ -1,18 +1,9 @@
-"""Drawing triangle meshes into images (projected triangles, depth-ordered, shaded) and writing ``.obj`` files.
+"""Drawing triangle meshes into images (z-buffered, shaded) and writing ``.obj`` files.
 
-One implementation serves both the synthetic mesh people (:mod:`pose_plugins.datasets.synthetic.people_mesh`
-renders its training images with it) and the pictures of recovered meshes (``tools/demo.py``, ``tools/infer.py``):
-
-- :func:`rasterize` is a z-buffer in numpy: every triangle is tested against the pixel centres of its bounding
-  box (triangles grouped by box size, each group one vectorised step), depth is interpolated as ``1 / Z`` (exact
-  under perspective), and each pixel keeps its nearest fragment. Several meshes (people) are drawn in one call,
-  so their mutual occlusion, and self-occlusion, is resolved per pixel -- not by sorting whole people.
-- :func:`shade_faces` gives each face a Lambertian shade for a light at the camera (plus ambient), from its
-  normal in the camera frame.
-- :func:`draw_meshes` composes both over an image; :func:`project_to_image` maps the crop-camera output of
-  :class:`~pose_plugins.models.heads.SMPLRegressionHead` into the full image.
-
-Coordinates: camera frame X right, Y down, Z forward; pixel ``(u, v)`` with pixel centres at integers (OpenCV).
+:func:`rasterize` is a numpy z-buffer (depth interpolated as ``1 / Z``, exact under perspective), so meshes occlude
+each other and themselves per pixel; :func:`shade_faces` is Lambertian; :func:`draw_meshes` composes both;
+:func:`project_to_image` maps :class:`~pose_plugins.models.heads.SMPLRegressionHead`'s crop camera to the image.
+Camera frame X right, Y down, Z forward; pixel centres at integers (OpenCV).
 
 Note:
     T: triangles; V: vertices; P: meshes (people); H, W: image size.
@@ -27,8 +18,7 @@ __all__ = ['rasterize', 'shade_faces', 'draw_meshes', 'project_to_image', 'write
 
 #: BGR colour of a recovered mesh in the pictures (light blue).
 MESH_COLOUR = (230.0, 170.0, 120.0)
-# Bounding boxes up to this many pixels a side are rasterised in one vectorised step per power-of-two size; larger
-# triangles (rare: a person filling the image) in chunks of this many triangles.
+# Triangles per vectorised step for boxes over 32 pixels a side (smaller boxes: one step per power-of-two size).
 _CHUNK = 4096
 
 
@@ -109,18 +99,8 @@ def _cover(index: np.ndarray, low: np.ndarray, high: np.ndarray, points: np.ndar
 
 def shade_faces(vertices: np.ndarray, faces: np.ndarray, *, light: Sequence[float] = (0.0, 0.0, 1.0),
                 ambient: float = 0.35) -> np.ndarray:
-    """Lambertian shade of each face for a directional light, in [ambient, 1].
-
-    Args:
-        vertices (np.ndarray): (V, 3) camera-frame vertices (Z forward).
-        faces (np.ndarray): (T, 3) vertex indices, counter-clockwise seen from outside (SMPL's order).
-        light (Sequence[float]): Direction the light travels (camera frame); the default shines from the camera
-            along +Z.
-        ambient (float): Shade of a face turned away from the light.
-
-    Returns:
-        np.ndarray: (T, ) float64.
-    """
+    """Lambertian shade (T, ) float64 in [ambient, 1] of the faces (T, 3) (counter-clockwise from outside, as
+    SMPL's) of camera-frame ``vertices`` (V, 3) for a light travelling along ``light`` (default: from the camera)."""
     tri = np.asarray(vertices, dtype=np.float64)[faces]
     normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
@@ -182,19 +162,15 @@ def project_to_image(vertices: np.ndarray, camera_translation: np.ndarray, *, fo
                      ) -> Tuple[np.ndarray, np.ndarray]:
     """A recovered mesh in the crop camera -> image pixels and a depth comparable across crops.
 
-    The head's camera is a pinhole of focal ``focal_length`` centred on a crop of ``input_size`` pixels that
-    stands for ``input_scale`` image pixels around ``input_center`` (mmpose's top-down crop, no rotation at test
-    time). Pixels map back as the estimator maps keypoints; depths are scaled by ``input_size / input_scale``,
-    i.e. expressed for one camera of focal ``focal_length`` image pixels, so people of different crops are
-    ordered correctly (a person twice as large in the image is half as far).
+    The head's camera is a pinhole of focal ``focal_length`` on a crop of ``input_size`` pixels standing for
+    ``input_scale`` image pixels around ``input_center`` (mmpose's top-down crop, unrotated). Depths are scaled by
+    ``input_size / input_scale`` (one camera of focal ``focal_length`` image pixels), so people of different crops
+    are depth-ordered correctly.
 
     Args:
-        vertices (np.ndarray): (V, 3) metres, the head's ``vertices``.
-        camera_translation (np.ndarray): (3, ) the head's ``camera_translation``.
-        focal_length (float): The head's focal length (crop pixels).
-        input_size (tuple): Crop ``(w, h)`` pixels.
-        input_center (np.ndarray): (2, ) crop centre in the image.
-        input_scale (np.ndarray): (2, ) crop size in the image.
+        vertices (np.ndarray): (V, 3) metres; ``camera_translation`` (3, ): the head's outputs.
+        focal_length (float): The head's focal length (crop pixels); ``input_size``: crop ``(w, h)`` pixels.
+        input_center, input_scale (np.ndarray): (2, ) crop centre and size in the image.
 
     Returns:
         tuple: pixels (V, 2) in the image and depths (V, ).
@@ -209,17 +185,8 @@ def project_to_image(vertices: np.ndarray, camera_translation: np.ndarray, *, fo
 
 
 def write_obj(path: Union[str, os.PathLike], vertices: np.ndarray, faces: np.ndarray) -> Path:
-    """Write a triangle mesh as a Wavefront ``.obj`` (``v x y z`` lines, then 1-based ``f a b c``); refuses to
-    overwrite an existing file.
-
-    Args:
-        path (str | PathLike): The file to create.
-        vertices (np.ndarray): (V, 3).
-        faces (np.ndarray): (T, 3) 0-based vertex indices.
-
-    Returns:
-        Path: ``path``.
-    """
+    """Write ``vertices`` (V, 3) and 0-based ``faces`` (T, 3) as a new Wavefront ``.obj`` and return ``path``;
+    ValueError on bad shapes or indices, FileExistsError if ``path`` exists."""
     vertices, faces = np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64)
     if vertices.ndim != 2 or vertices.shape[1] != 3 or faces.ndim != 2 or faces.shape[1] != 3:
         raise ValueError(f'write_obj: vertices must be (V, 3) and faces (T, 3), got {vertices.shape} and '

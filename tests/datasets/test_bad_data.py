@@ -1,5 +1,5 @@
 """Malformed data through the real dataset -> pipeline -> model path (in-process) and through a real training
-run (tools/train.py, one subprocess), each case with its expected behaviour beside it (issue 12, item 3).
+run (tools/train.py, one subprocess), each case with its expected behaviour beside it.
 
 Every case ends in one of two ways, never in a NaN loss, a hang or a trace with no hint:
 
@@ -42,7 +42,7 @@ BBOX_FILE = 'person_detection_results/val_gt_boxes.json'
 @pytest.fixture(scope='module')
 def base_set(tmp_path_factory) -> Path:
     """6 train images (14 people, 2 or 3 on most images) and 2 val images, seed 7."""
-    from pose_plugins.datasets import make_synthetic_coco
+    from pose_plugins.synthetic import make_synthetic_coco
     root = tmp_path_factory.mktemp('bad_data_base')
     make_synthetic_coco(str(root), num_train_images=6, num_val_images=2, seed=7)
     return root

@@ -10,7 +10,8 @@ import pytest
 from mmengine.registry import DefaultScope
 from mmpose.registry import DATASETS as MMPOSE_DATASETS
 
-from pose_plugins.datasets import CocoKeypoint3DDataset, SyntheticCocoConfig, make_synthetic_coco
+from pose_plugins.datasets import CocoKeypoint3DDataset
+from pose_plugins.synthetic import SyntheticCocoConfig, make_synthetic_coco
 
 ANN_FILE = 'annotations/person_keypoints_train2017.json'
 META_KEYS = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape', 'img_shape', 'input_size',

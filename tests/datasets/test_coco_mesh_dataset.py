@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from pose_plugins.datasets import CocoMeshDataset
-from pose_plugins.datasets.synthetic import COCO_FLIP_INDICES, SyntheticMeshConfig, make_synthetic_mesh_coco
+from pose_plugins.synthetic import COCO_FLIP_INDICES, SyntheticMeshConfig, make_synthetic_mesh_coco
 from pose_plugins.datasets.transforms.mesh_transforms import GenerateMeshTarget
-from pose_plugins.models.body_models import SMPL
-from pose_plugins.models.layers.rotation_6d import axis_angle_to_matrix
+from pose_plugins.body_models import load_mean_params
+from pose_plugins.synthetic import SyntheticSMPL
+from pose_plugins.geometry import axis_angle_to_matrix
 
 
 @pytest.fixture(scope='module')
@@ -25,7 +26,7 @@ def mesh_set(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def body():
-    return SMPL().eval()
+    return SyntheticSMPL().eval()
 
 
 def _dataset(root, ann='train', **kwargs):
@@ -61,8 +62,7 @@ def test_dataset_reads_the_layout_and_it_is_consistent(mesh_set, body):
         labelled = info['keypoints_visible'][0] > 0
         np.testing.assert_allclose(info['keypoints'][0][labelled], projected[labelled], atol=0.02)
     # the training people's mean parameters, in the format the head starts from
-    from pose_plugins.models.heads.smpl_regression_head import SMPLRegressionHead
-    pose, betas, cam = SMPLRegressionHead._mean_params(str(mesh_set / 'smpl_mean_params.npz'), 10)
+    pose, betas, cam = load_mean_params(str(mesh_set / 'smpl_mean_params.npz'), num_joints=24, num_betas=10)
     mean_betas = np.mean([a['smpl_betas'] for a in raw['annotations']], axis=0)
     np.testing.assert_allclose(betas.numpy(), mean_betas, atol=1e-6)  # float32 of a mean of O(1) values
     assert pose.shape == (144, ) and cam.tolist() == pytest.approx([0.9, 0.0, 0.0])
@@ -133,7 +133,7 @@ def test_rotation_turns_the_3d_ground_truth_with_the_crop(mesh_set, body):
     relative = turned['keypoints_3d'][0] - turned['keypoints_3d'][0, hips].mean(0)
     np.testing.assert_allclose(posed - posed[hips].mean(0), relative, atol=1e-4)
     # evaluation ground truth with the body model: vertices and keypoints in one frame
-    evaluated = _sample(dataset, 0, body_model=dict(type='pose_plugins.SMPL'))
+    evaluated = _sample(dataset, 0, body_model=dict(type='pose_plugins.SyntheticSMPL'))
     assert evaluated['vertices'].shape == (1, 6890, 3)
     np.testing.assert_allclose(evaluated['keypoints_3d'][0] - evaluated['keypoints_3d'][0, hips].mean(0),
                                plain['keypoints_3d'][0] - plain['keypoints_3d'][0, hips].mean(0), atol=1e-4)

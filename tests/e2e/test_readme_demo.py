@@ -1,5 +1,5 @@
-"""The README's demo run in full through tools/demo.py, as `bash scripts/demo.sh` runs it (slow: 12 min single-threaded
-in CI)."""
+"""The README's demo run in full through tools/demo.py, as `bash scripts/demo.sh` runs it (slow: about 12 min
+single-threaded beside another worker)."""
 import pytest
 
 from conftest import DEMO_CONFIG, run_demo

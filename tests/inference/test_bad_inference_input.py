@@ -1,23 +1,22 @@
 """Malformed input to inference: ``pose_plugins.inference.run_inference`` (mmpose's MMPoseInferencer with our
-GivenBoxesDetector) and tools/infer.py, each case with its expected behaviour beside it (issue 12, item 3).
+GivenBoxesDetector) and tools/infer.py, each case with its expected behaviour beside it.
 
 Each either runs (a case where that is right) or stops before any model is built with an error naming the input
 and what is wrong; none reaches mmpose's whole-image fallback or a bare OpenCV assertion.
 """
-import importlib.util
 import json
 import re
 
 import pytest
 
-from conftest import DEMO_CONFIG, REPO
+from conftest import DEMO_CONFIG
 from pose_plugins.inference import GivenBoxesDetector, run_inference
 
 
 @pytest.fixture(scope='module')
 def images(tmp_path_factory):
     """Two synthetic val images (256x256) in a folder, and the folder."""
-    from pose_plugins.datasets import make_synthetic_coco
+    from pose_plugins.synthetic import make_synthetic_coco
     root = tmp_path_factory.mktemp('infer_data')
     make_synthetic_coco(str(root), num_train_images=1, num_val_images=2, seed=3)
     return sorted((root / 'val2017').glob('*.jpg'))
@@ -87,7 +86,7 @@ def test_no_boxes_means_no_people(images, tmp_path):
     (mmpose 1.3.2 would predict one person filling the image); the other image is predicted as usual."""
     out_dir = tmp_path / 'out'
     results = infer(images[0].parent, out_dir, {images[0].name: [], images[1].name: [[20, 30, 120, 230]]})
-    assert [len(r['predictions'][0]) for r in results] == [0, 1]
+    assert [len(r['people']) for r in results] == [0, 1]
     assert json.loads((out_dir / 'predictions' / f'{images[0].stem}.json').read_text()) == []
     assert len(json.loads((out_dir / 'predictions' / f'{images[1].stem}.json').read_text())) == 1
     assert not (out_dir / 'visualizations' / images[0].name).exists()
@@ -102,28 +101,20 @@ def test_given_boxes_detector_rejects_what_is_not_a_mapping():
 # ------------------------------------------------------------------------------------------------------------------
 # tools/infer.py: command-line mistakes end with the usage line and a message naming the flag (exit status 2)
 # ------------------------------------------------------------------------------------------------------------------
-def _infer_tool():
-    spec = importlib.util.spec_from_file_location('infer_tool', REPO / 'tools' / 'infer.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize('case,flags,message', [
     ('--bboxes that is not JSON', ['--bboxes', '[[10, 20, 110, 220]'], r'--bboxes is not JSON'),
     ('--bbox-file that does not exist', ['--bbox-file', 'BOXES/none.json'], r'--bbox-file \S*none.json does not exist'),
     ('--bbox-file that is a list', ['--bbox-file', 'LIST'], r'--bbox-file \S*boxes.json must hold a JSON object'),
     ('--bbox-file that is not JSON', ['--bbox-file', 'TEXT'], r'--bbox-file \S*boxes.txt is not JSON'),
 ])
-def test_infer_tool_rejects_bad_box_flags(case, flags, message, images, tmp_path, monkeypatch, capsys):
+def test_infer_tool_rejects_bad_box_flags(case, flags, message, images, tmp_path, capsys):
     (tmp_path / 'boxes.json').write_text('[[10, 20, 110, 220]]')
     (tmp_path / 'boxes.txt').write_text('x1 y1 x2 y2')
     flags = [f.replace('BOXES', str(tmp_path)).replace('LIST', str(tmp_path / 'boxes.json'))
              .replace('TEXT', str(tmp_path / 'boxes.txt')) for f in flags]
-    monkeypatch.setattr('sys.argv', ['infer.py', str(DEMO_CONFIG), 'none.pth', str(images[0]),
-                                     '--out-dir', str(tmp_path / 'out'), *flags])
+    from pose_plugins.apis.infer import main
     with pytest.raises(SystemExit) as exit_info:
-        _infer_tool().main()
+        main([str(DEMO_CONFIG), 'none.pth', str(images[0]), '--out-dir', str(tmp_path / 'out'), *flags])
     assert exit_info.value.code == 2
     assert re.search(message, capsys.readouterr().err)
 

@@ -1,6 +1,6 @@
 """Every config of ours works for inference: ``init_model`` + ``inference_topdown`` (given boxes, and the whole
-image), and mmpose's ``MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CKPT)`` (through
-``pose_plugins.inference.run_inference``, which gives it the boxes), writing a drawing and JSON: with a checkpoint
+image), and ``pose_plugins.inference.run_inference`` (keypoint models: mmpose's ``MMPoseInferencer(pose2d=CONFIG,
+pose2d_weights=CKPT)``, given the boxes; mesh models: the meshes drawn), writing a drawing and JSON: with a checkpoint
 saved from the config's random initialisation for every architecture's CPU demo config, with the config's own
 initialisation (``pose2d_weights=None``, no 25 M - 68 M checkpoint written and read back) for the full-size
 configs, which are slow (the model built, one crop, flip test)."""
@@ -66,8 +66,14 @@ def test_inferencer_runs_the_config(config, scene, tmp_path):
         torch.save(dict(state_dict=init_model(str(config), None, device='cpu').state_dict()), checkpoint)
     out_dir = tmp_path / 'infer'
     (result, ) = run_inference(str(config), checkpoint, str(scene), str(out_dir), boxes={scene.name: BOXES})
-    (person, ) = result['predictions'][0]
-    assert len(person['keypoints']) == 17 and len(person['keypoint_scores']) == 17
+    (person, ) = result['people']
+    assert result['image'] == str(scene) and len(person['keypoints']) == 17
     assert (out_dir / 'visualizations' / scene.name).stat().st_size > 1000
-    (saved, ) = json.loads((out_dir / 'predictions' / f'{scene.stem}.json').read_text())
+    if result['kind'] == 'mesh':  # the meshes drawn; the people beside the drawing
+        assert len(person['smpl_pose']) == 72 and len(person['smpl_betas']) == 10 and person['bbox'] == BOXES[0]
+        (saved, ) = json.loads((out_dir / 'visualizations' / f'{scene.stem}_predictions.json').read_text())['people']
+        assert not (out_dir / 'predictions').exists()
+    else:  # mmpose's drawing and JSON
+        assert len(person['keypoint_scores']) == 17
+        (saved, ) = json.loads((out_dir / 'predictions' / f'{scene.stem}.json').read_text())
     np.testing.assert_allclose(np.array(saved['keypoints'])[:, :2], np.array(person['keypoints'])[:, :2], atol=1e-3)

@@ -188,7 +188,7 @@ def test_recipe_equals_mmposes(depth):
         assert _as_mmpose_steps(ours_loader.dataset.pipeline) == _as_mmpose_steps(their_loader.dataset.pipeline)
         assert ours_loader.dataset.pipeline[-1]['type'] == ('pose_plugins.PackTopdownInputs' if split == 'train'
                                                             else 'PackPoseInputs')
-        # our dataset is mmpose's CocoDataset with checked data (issue 12); everything else is mmpose's
+        # our dataset is mmpose's CocoDataset with checked data; everything else is mmpose's
         assert (ours_loader.dataset.type, their_loader.dataset.type) == ('pose_plugins.CocoKeypointDataset',
                                                                          'CocoDataset')
         for key in ('data_root', 'data_mode', 'ann_file', 'data_prefix'):

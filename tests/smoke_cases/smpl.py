@@ -1,6 +1,9 @@
 """Smoke cases (see tests/models/test_smoke_all_modules.py): mesh recovery -- SMPLRegressionHead, its losses
-(MaskedRegressionLoss, RootRelativeJointLoss, ShapePriorLoss) and the SMPL body layer (synthetic model)."""
+(MaskedRegressionLoss, RootRelativeJointLoss, ShapePriorLoss) and the SMPL body layer (on the synthetic mannequin's
+arrays, and as pose_plugins.SyntheticSMPL)."""
 import torch
+
+from pose_plugins.synthetic import make_synthetic_smpl  # also registers pose_plugins.SyntheticSMPL
 
 
 def _head_outputs(m):
@@ -18,7 +21,8 @@ def _smpl(m):
 
 # name -> (constructor kwargs, callable(module) -> output tensor, expected output shape)
 CASES = {
-    'SMPLRegressionHead': (dict(in_channels=(4, 8), input_size=(32, 32), hidden_channels=16, num_iterations=2),
+    'SMPLRegressionHead': (dict(in_channels=(4, 8), input_size=(32, 32), hidden_channels=16, num_iterations=2,
+                                body_model=dict(type='pose_plugins.SyntheticSMPL')),
                            _head_outputs, (2, 144 + 10 + 3 + 34 + 30)),
     'MaskedRegressionLoss': (dict(criterion='smooth_l1', loss_weight=2.0),
                              lambda m: m(torch.rand(2, 17, 2, requires_grad=True), torch.rand(2, 17, 2),
@@ -27,5 +31,6 @@ CASES = {
                               lambda m: m(torch.rand(2, 17, 3, requires_grad=True), torch.rand(2, 17, 3),
                                           torch.ones(2)), ()),
     'ShapePriorLoss': (dict(), lambda m: m(torch.rand(2, 10, requires_grad=True)), ()),
-    'SMPL': (dict(), _smpl, (2, 6890 * 3 + 17 * 3)),
+    'SMPL': (dict(arrays=make_synthetic_smpl(seed=0)), _smpl, (2, 6890 * 3 + 17 * 3)),
+    'SyntheticSMPL': (dict(seed=1), _smpl, (2, 6890 * 3 + 17 * 3)),
 }

@@ -1,16 +1,12 @@
-"""tools/benchmark.py smoke run: every cheap section runs, ours and mmpose's rows are both there, outputs agree.
-No timing is asserted (timings belong to the benchmark's table, not to tests)."""
-import importlib.util
+"""tools/benchmark.py (pose_plugins.apis.benchmark) smoke run: every cheap section runs, ours and mmpose's rows are
+both there, outputs agree. No timing is asserted (timings belong to the benchmark's table, not to tests)."""
 import json
 
 import pytest
 import torch
 
 from conftest import REPO
-
-spec = importlib.util.spec_from_file_location('benchmark_tool', REPO / 'tools' / 'benchmark.py')
-benchmark = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(benchmark)
+from pose_plugins.apis import benchmark
 
 
 @pytest.mark.slow
@@ -36,7 +32,7 @@ def test_quick_run_writes_rows_of_both_sides(tmp_path, capsys):
 
 
 def test_mmpose_equivalent_of_the_demo_config():
-    cfg = benchmark.load_config(str(REPO / 'configs' / 'demo' / 'hrnet_tiny_synthetic.py'), '/data/')
+    cfg = benchmark.synthetic_train_config(str(REPO / 'configs' / 'demo' / 'hrnet_tiny_synthetic.py'), '/data/')
     theirs = benchmark.mmpose_equivalent(cfg)
     types = [step['type'] for step in theirs.train_dataloader.dataset.pipeline]
     assert types[-2:] == ['GenerateTarget', 'PackPoseInputs'] and not any('pose_plugins' in t for t in types)

@@ -290,12 +290,9 @@ def test_mmpose0x_keypoint_head_with_conv_layers():
 
 
 def _tool():
-    """tools/convert_checkpoint.py as a module (its main() is what the command runs)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('convert_tool', REPO / 'tools' / 'convert_checkpoint.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    """What tools/convert_checkpoint.py runs (its main() is the command)."""
+    from pose_plugins.apis import convert_checkpoint
+    return convert_checkpoint
 
 
 def test_check_against_config_lists_missing_keys_and_shapes():

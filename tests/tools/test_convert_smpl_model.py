@@ -1,15 +1,10 @@
 """tools/convert_smpl_model.py: an official-layout .pkl becomes a clean .npz once; nothing is overwritten."""
-import importlib.util
-
 import numpy as np
 import pytest
 
-from conftest import REPO
-from pose_plugins.models.body_models import load_smpl_model_file, write_synthetic_smpl
-
-_spec = importlib.util.spec_from_file_location('convert_smpl_model', REPO / 'tools' / 'convert_smpl_model.py')
-convert_smpl_model = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(convert_smpl_model)
+from pose_plugins.apis import convert_smpl_model
+from pose_plugins.body_models import load_smpl_model_file
+from pose_plugins.synthetic import write_synthetic_smpl
 
 
 @pytest.fixture(scope='module')

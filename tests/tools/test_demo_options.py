@@ -1,27 +1,20 @@
-"""tools/demo.py's ``data_options``: what points a demo config at a synthetic set. A mesh model starts from the
-set's mean body; the 2D demo config run on the mesh set (the 2D stage of README "Human mesh recovery") gets no
-mesh-head entry, which its HeatmapHead would refuse. ``run_first_stage``: how a two-stage demo config's first
-stage is run."""
+"""tools/demo.py's (pose_plugins.apis.demo) ``data_options``: what points a demo config at a synthetic set. A mesh
+model starts from the set's mean body; the 2D demo config run on the mesh set (the 2D stage of the two-stage mesh
+demo) gets no mesh-head entry, which its HeatmapHead would refuse. ``run_first_stage``: how a two-stage demo
+config's first stage is run (this demo again, in a subprocess)."""
 import argparse
-import importlib.util
 import json
 import os
+import sys
 
 import pytest
 
 from conftest import REPO
-
-
-def _demo_tool():
-    spec = importlib.util.spec_from_file_location('demo_tool', REPO / 'tools' / 'demo.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from pose_plugins.apis import demo
 
 
 def test_mean_params_only_for_a_mesh_head(tmp_path):
     from pose_plugins.cli import load_config
-    demo = _demo_tool()
     root = str(tmp_path) + '/'
     (tmp_path / 'smpl_mean_params.npz').write_bytes(b'')  # only its presence is looked at here
     ann = root + 'annotations/person_keypoints_val2017.json'
@@ -48,7 +41,6 @@ def test_first_stage_runs_this_tool_on_the_same_set(tmp_path, monkeypatch):
     options, all in a form ``--cfg-options`` parses back; its checkpoint is what its ``demo_result.json`` names. A
     malformed entry is refused with its value."""
     from mmengine.config import DictAction
-    demo = _demo_tool()
     calls = []
 
     def fake_run(args, check):
@@ -65,6 +57,7 @@ def test_first_stage_runs_this_tool_on_the_same_set(tmp_path, monkeypatch):
     checkpoint = demo.run_first_stage(first, '/data/set/', str(tmp_path / 'first'), synthetic)
     assert checkpoint == str(tmp_path / 'first' / 'epoch_2.pth')
     (args, ) = calls
+    assert args[:3] == [sys.executable, '-m', 'pose_plugins.apis.demo']  # this demo (tools/demo.py's code) again
     assert args[args.index('--config') + 1] == first['config'] and args[args.index('--data-root') + 1] == '/data/set/'
     parsed = argparse.Namespace()
     DictAction(option_strings=[], dest='options')(None, parsed, args[args.index('--cfg-options') + 1:])

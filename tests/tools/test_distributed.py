@@ -1,4 +1,4 @@
-"""Distributed runs agree with one process (issue 12, item 4), and the launch scripts pass their arguments.
+"""Distributed runs agree with one process, and the launch scripts pass their arguments.
 
 What holds, on CPU with gloo (2 processes vs 1, the same data, seed and global batch):
 
@@ -29,7 +29,7 @@ import pytest
 
 from conftest import DEMO_CONFIG, REPO, run_tool, tiny_run_options
 
-SCRIPTS = ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh', 'slurm_test.sh', 'slurm_run.sh')
+SCRIPTS = ('dist_train.sh', 'dist_test.sh', 'dist_run.sh', 'slurm_train.sh', 'slurm_test.sh', 'slurm_run.sh')
 
 
 def _free_port() -> str:

@@ -1,5 +1,6 @@
-"""tools/export_onnx.py (its main(), in process): a checkpoint in, a checked ONNX file with the preprocessing
-metadata out; an existing output is refused (the in-graph decoding itself: tests/deploy/test_onnx_export.py)."""
+"""tools/export_onnx.py (pose_plugins.apis.export_onnx.main, in process): a checkpoint in, a checked ONNX file with
+the preprocessing metadata out; an existing output is refused (the in-graph decoding itself:
+tests/deploy/test_onnx_export.py)."""
 import json
 
 import pytest
@@ -16,10 +17,7 @@ def test_export_tool_writes_checked_graph_and_never_overwrites(tmp_path, monkeyp
     checkpoint = tmp_path / 'epoch_1.pth'
     torch.save(dict(state_dict=init_model(str(config), None, device='cpu').state_dict()), checkpoint)
     out = tmp_path / 'sb.onnx'
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('export_tool', REPO / 'tools' / 'export_onnx.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from pose_plugins.apis import export_onnx as tool
     monkeypatch.setattr('sys.argv', ['export_onnx.py', str(config), str(checkpoint), '--out', str(out),
                                      '--flip-test', '--with-boxes', '--opset', '13'])
     assert tool.main() == 0

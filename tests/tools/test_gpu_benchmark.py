@@ -1,15 +1,15 @@
-"""tools/gpu_benchmark.py pieces that need no GPU: the rows it hands tools/benchmark.py and the stand-ins for
-missing compiled ops (the GPU figures themselves come from a GPU machine, README "Performance")."""
-import importlib.util
+"""tools/gpu_benchmark.py (pose_plugins.apis.gpu_benchmark) pieces that need no GPU: the rows it hands the benchmark
+table and the stand-ins for missing compiled ops (the GPU figures themselves come from a GPU machine, README
+"Performance")."""
+import os
+import subprocess
 import sys
 
 import pytest
 
 from conftest import REPO
-
-spec = importlib.util.spec_from_file_location('gpu_benchmark', REPO / 'tools' / 'gpu_benchmark.py')
-gpu_benchmark = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(gpu_benchmark)
+from pose_plugins.apis import gpu_benchmark
+from pose_plugins.apis.missing_ops import MissingOpsStandIn
 
 
 def _row(recipe, batch, img_s, low, high, peak=None):
@@ -30,10 +30,24 @@ def test_benchmark_rows_pair_each_recipe_with_mmposes_at_the_same_batch():
 
 
 def test_stand_ins_import_but_refuse_to_be_used(monkeypatch):
-    finder = gpu_benchmark._MissingOpsStandIn(('fake_compiled_ops', ))
+    finder = MissingOpsStandIn(('fake_compiled_ops', ))
     monkeypatch.setattr(sys, 'meta_path', [finder, *sys.meta_path])
     monkeypatch.delitem(sys.modules, 'fake_compiled_ops', raising=False)
     monkeypatch.delitem(sys.modules, 'fake_compiled_ops.nms', raising=False)
     from fake_compiled_ops.nms import batched_nms  # noqa: F401  (what mmdet does at import time)
     with pytest.raises(RuntimeError, match=r'fake_compiled_ops.nms.batched_nms is a stand-in'):
         batched_nms()
+
+
+def test_tool_installs_the_stand_ins_before_pose_plugins_imports_mmpose(tmp_path):
+    """``--stub-missing-ops`` with an xtcocotools that cannot import (a broken one first on the path): the tool
+    stands in for it before the package (and through it mmpose) is imported, so the package imports."""
+    broken = tmp_path / 'xtcocotools'
+    broken.mkdir()
+    (broken / '__init__.py').write_text("raise ImportError('no compiled xtcocotools here')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(REPO), os.environ.get('PYTHONPATH', '')]))
+    out = subprocess.run([sys.executable, 'tools/gpu_benchmark.py', '--stub-missing-ops', '--help'], cwd=REPO,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "stand-ins for ['xtcocotools'] (--stub-missing-ops)" in out.stdout
+    assert '--batch-sizes' in out.stdout  # the package's parser answered --help

@@ -11,8 +11,6 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import REPO
-
 
 @pytest.fixture
 def training_checkpoint(tmp_path):
@@ -77,10 +75,7 @@ def test_plain_meta_drops_objects_by_name():
 
 
 def test_tool(training_checkpoint, tmp_path, monkeypatch, capsys):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('publish_tool', REPO / 'tools' / 'publish_model.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from pose_plugins.apis import publish_model as tool
     path, _ = training_checkpoint
     monkeypatch.setattr('sys.argv', ['publish_model.py', str(path), str(tmp_path / 'pub')])
     assert tool.main() == 0

@@ -17,7 +17,7 @@ CONFIG = REPO / 'configs' / 'demo' / 'integral3d_tiny_synthetic.py'
 
 @pytest.fixture(scope='module')
 def tiny_coco3d(tmp_path_factory):
-    from pose_plugins.datasets import SyntheticCocoConfig, make_synthetic_coco
+    from pose_plugins.synthetic import SyntheticCocoConfig, make_synthetic_coco
     root = tmp_path_factory.mktemp('synthetic_coco3d')
     make_synthetic_coco(str(root), num_train_images=24, num_val_images=4, seed=11,
                         config=SyntheticCocoConfig(with_3d=True))

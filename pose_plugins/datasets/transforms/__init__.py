@@ -1,5 +1,4 @@
-"""Data transforms registered in :data:`pose_plugins.registry.TRANSFORMS` (scope ``pose_plugins``): the fast
-top-down training path (configs name them ``pose_plugins.X``)."""
+"""Top-down fast-path and mesh transforms; configs name them ``pose_plugins.X``."""
 from .pack_topdown_inputs import PackTopdownInputs
 from .random_bbox_transform import RandomBBoxTransform
 from .topdown_affine import TopdownAffine

@@ -1,9 +1,8 @@
 """Top-down mesh-recovery targets: SMPL pose, shape and 3D keypoints through mmpose's flip and affine augmentation.
 
-mmpose's ``RandomFlip`` mirrors the image and the 2D keypoints and ``TopdownAffine`` crops, scales and rotates
-them; neither touches 3D data. :class:`GenerateMeshTarget` runs after ``TopdownAffine`` and applies the same
-mirror and in-plane rotation to the 3D ground truth (as SPIN's and mmpose 0.x's ``MeshRandomFlip`` /
-``MeshAffine`` did), then writes the labels :class:`~pose_plugins.models.heads.SMPLRegressionHead` trains on.
+mmpose's ``RandomFlip`` and ``TopdownAffine`` leave 3D data alone; :class:`GenerateMeshTarget` applies their mirror
+and in-plane rotation to the 3D ground truth (as mmpose 0.x's ``MeshRandomFlip`` / ``MeshAffine`` and SPIN did) and
+writes the labels of :class:`~pose_plugins.models.heads.SMPLRegressionHead`.
 
 Note:
     K: keypoints (17); J: 24 SMPL joints; S: shape coefficients (10); V: vertices of the body model.
@@ -17,9 +16,9 @@ from mmcv.transforms import BaseTransform
 from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.structures.bbox import get_warp_matrix
 
-from pose_plugins.models.heads.smpl_regression_head import SMPL_FLIP_INDICES
-from pose_plugins.models.layers.rotation_6d import axis_angle_to_matrix, matrix_to_axis_angle, mirror_rotations
-from pose_plugins.registry import TRANSFORMS
+from pose_plugins.geometry import axis_angle_to_matrix, matrix_to_axis_angle, mirror_rotations
+from pose_plugins.body_models.smpl_format import SMPL_FLIP_INDICES
+from pose_plugins.registry import MODELS, TRANSFORMS
 
 __all__ = ['GenerateMeshTarget']
 
@@ -37,26 +36,23 @@ MESH_INSTANCES: Mapping[str, str] = MappingProxyType(dict(
 class GenerateMeshTarget(BaseTransform):
     """Mirror and rotate the 3D ground truth with the image, and write the mesh head's labels.
 
-    Put it after ``TopdownAffine`` (it reads the crop's ``input_center`` / ``input_scale`` / ``input_size`` and
-    ``bbox_rotation``, and ``flip`` / ``flip_direction`` of ``RandomFlip``). Every 3D quantity is in the camera
-    frame (X right, Y down, Z forward):
+    Put it after ``TopdownAffine`` (it reads ``input_center`` / ``input_scale`` / ``input_size``,
+    ``bbox_rotation`` and ``RandomFlip``'s ``flip`` / ``flip_direction``). 3D is in the camera frame (X right, Y down,
+    Z forward):
 
-    - flip (horizontal): ``keypoints_3d`` X -> -X with left/right keypoints swapped (``flip_indices``); the SMPL
-      pose mirrored (every axis-angle ``(x, y, z) -> (x, -y, -z)``, left/right SMPL joints swapped);
-    - rotation: the crop's in-plane rotation, read off the affine matrix mmpose warps with (``theta =
-      atan2(A10, A00)``, whatever the sign convention of ``bbox_rotation``), turns ``keypoints_3d`` and the global
-      orientation about the camera's Z axis by the same angle; the body pose is relative and unchanged.
+    - flip (horizontal): ``keypoints_3d`` X -> -X, left/right swapped (``flip_indices``); the SMPL pose mirrored
+      (axis-angle ``(x, y, z) -> (x, -y, -z)``, left/right joints swapped);
+    - rotation: ``theta = atan2(A10, A00)`` of mmpose's affine matrix (whatever the sign convention of
+      ``bbox_rotation``) turns ``keypoints_3d`` and the global orientation about Z; the body pose is unchanged.
 
-    Labels (packed into ``gt_instance_labels``): ``keypoint_labels`` (1, K, 2) crop coordinates over the crop size
-    and ``keypoint_weights`` (1, K), the visibility, 0 outside the crop (mmpose's ``RegressionLabel``);
-    ``keypoints_3d_labels`` (1, K * 3) metres and ``keypoints_3d_weights`` (1, 1) = ``has_keypoints_3d``;
-    ``smpl_pose_labels`` (1, 72) axis-angle, ``smpl_betas_labels`` (1, S), ``has_smpl`` (1, 1). Flat, so that
-    the head base stacks every label along its instance axis. Evaluation ground truth (``gt_instances``):
-    ``keypoints_3d`` (1, K, 3), ``smpl_pose``, ``smpl_betas``, ``has_smpl``, ``has_keypoints_3d``; with
-    ``body_model``, for samples with SMPL, ``vertices`` (1, V, 3) and ``keypoints_3d`` of the (augmented)
-    ground-truth parameters, in metres, in the body model's frame turned by the global orientation (the head's
-    frame; the annotation's camera-frame keypoints differ by the translation only, and the metric's PVE needs
-    joints and vertices in one frame).
+    Labels (``gt_instance_labels``, flat so that the head stacks them per instance): ``keypoint_labels`` (1, K, 2)
+    crop coordinates over the crop size, ``keypoint_weights`` (1, K) visibility, 0 outside the crop (mmpose's
+    ``RegressionLabel``); ``keypoints_3d_labels`` (1, K * 3) metres, ``keypoints_3d_weights`` (1, 1);
+    ``smpl_pose_labels`` (1, 72) axis-angle, ``smpl_betas_labels`` (1, S), ``has_smpl`` (1, 1). Ground truth
+    (``gt_instances``): ``keypoints_3d`` (1, K, 3), ``smpl_pose``, ``smpl_betas``, ``has_smpl``,
+    ``has_keypoints_3d``; with ``body_model`` and SMPL, ``vertices`` (1, V, 3) and ``keypoints_3d`` from the
+    augmented parameters in the head's frame (body model frame turned by the global orientation, metres), so that
+    PVE compares joints and vertices in one frame.
 
     Data without SMPL or 3D fields (e.g. detector boxes) get zeros and ``has_smpl = has_keypoints_3d = 0``.
 
@@ -128,7 +124,6 @@ class GenerateMeshTarget(BaseTransform):
         """Vertices (1, V, 3) and COCO keypoints (1, K, 3) of the ground-truth parameters (rotmat (1, 24, 3, 3),
         betas (1, S)), in one frame (the body model's, no translation), as the mesh metric's PVE needs."""
         if self._body_model is None:
-            from pose_plugins.registry import MODELS
             self._body_model = MODELS.build(self.body_model_cfg).eval()
         with torch.no_grad():
             out = self._body_model(betas=torch.from_numpy(betas), body_pose=rotmat[:, 1:],

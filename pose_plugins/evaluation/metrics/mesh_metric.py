@@ -10,13 +10,13 @@ from .root_relative_mpjpe import RootRelativeMPJPE
 __all__ = ['MeshMetric']
 
 _MM_PER_M = 1000.0
-# the root of each known joint set: SMPL's 24 joints -> the pelvis; COCO's 17 keypoints -> the mid-hip
+# SMPL pelvis; COCO mid-hip
 _DEFAULT_ROOTS = {24: (0, ), 17: (11, 12)}
 
 
 def _read(data_sample: Dict[str, Any], group: str, key: str, *, required: bool,
           ndim: int = 3) -> Optional[np.ndarray]:
-    """``data_sample[group][key]``, for the ground truth also the metainfo key ``data_sample[key]``, as float64."""
+    """``data_sample[group][key]`` (ground truth: or the metainfo key ``data_sample[key]``) as float64."""
     instances = data_sample.get(group) or {}
     if key in instances:
         value = instances[key]
@@ -38,7 +38,7 @@ def _read(data_sample: Dict[str, Any], group: str, key: str, *, required: bool,
 
 
 def _flag(data_sample: Dict[str, Any], key: str, num_instances: int) -> np.ndarray:
-    """The ground truth's per-instance flag ``key`` as a bool (N,) mask; all True when the sample has none."""
+    """The ground truth's per-instance flag ``key`` as a bool (N,) mask; all True when absent."""
     flag = _read(data_sample, 'gt_instances', key, required=False, ndim=1)
     if flag is None:
         return np.ones(num_instances, dtype=bool)
@@ -52,39 +52,14 @@ def _flag(data_sample: Dict[str, Any], key: str, num_instances: int) -> np.ndarr
 class MeshMetric(RootRelativeMPJPE):
     """Mesh-recovery errors in mm: MPJPE, PA-MPJPE of the 3D joints and the per-vertex error PVE.
 
-    The protocol of HMR / SPIN on Human3.6M and 3DPW (Kanazawa et al., CVPR 2018; Kolotouros et al., ICCV 2019),
-    as mmpose 0.x's ``mesh_eval``: prediction and ground truth are each made root-relative (SMPL's pelvis for
-    24 joints, the mid-hip for COCO's 17 keypoints); then
+    The HMR / SPIN protocol (Kanazawa et al., CVPR 2018; Kolotouros et al., ICCV 2019), as mmpose 0.x's
+    ``mesh_eval``: poses root-relative (``root_indices``; default SMPL's pelvis for 24 joints, the mid-hip for 17),
+    :class:`RootRelativeMPJPE`'s errors and ``PVE`` over the samples with ground-truth vertices.
 
-    - ``MPJPE``: mean Euclidean joint error; ``PA-MPJPE``: the same after a per-instance similarity Procrustes
-      alignment of the prediction to the ground truth (both from :class:`RootRelativeMPJPE`, which also gives
-      ``MPJPE-xy`` and ``MPJPE-z``, here in the body model's frame);
-    - ``PVE``: mean Euclidean vertex error, each mesh translated by its own root joint
-      (:func:`~pose_plugins.evaluation.functional.pve`), over the samples whose ground truth has vertices
-      (not reported when none has).
-
-    mmengine prefixes them with ``default_prefix``: ``mesh/MPJPE``, ``mesh/PA-MPJPE``, ``mesh/PVE`` ...
-
-    Note:
-        - N: instances of a data sample; K: joints (24 SMPL joints or 17 COCO keypoints); V: 6890 vertices
-
-    Data sample fields (dicts, as ``TopdownPoseEstimator`` outputs after ``to_dict``; metres, the body model's
-    frame, any common translation):
-        - pred_instances['keypoints_3d'] (np.ndarray): (N, K, 3) predicted joints
-        - pred_instances['vertices'] (np.ndarray): (N, V, 3) predicted mesh; needed where the ground truth has one
-        - gt_instances['keypoints_3d'] (np.ndarray): (N, K, 3) ground-truth joints, or the metainfo key
-          ``keypoints_3d``
-        - gt_instances['vertices'] (np.ndarray, optional): (N, V, 3) ground-truth mesh, or the metainfo key
-          ``vertices``
-        - gt_instances['has_keypoints_3d'], gt_instances['has_smpl'] (np.ndarray, optional): (N,) flags (or the
-          metainfo keys); an instance whose ``has_keypoints_3d`` is 0 is left out (its zeros are no ground truth),
-          one whose ``has_smpl`` is 0 counts for the joints but not for PVE
-
-    Args:
-        root_indices (Sequence[int], optional): Joints whose mean is the root. ``None`` (default) picks it from K:
-            ``(0,)`` (pelvis) for 24 joints, ``(11, 12)`` (hips) for 17; other K need it given.
-        collect_device (str): ``'cpu'`` or ``'gpu'``, where results are gathered in distributed evaluation.
-        prefix (str, optional): Prefix of the metric names; ``None`` means ``default_prefix`` ``'mesh'``.
+    Data sample fields (metres; N instances, K joints, V vertices; ground truth also as metainfo keys):
+        - pred_instances / gt_instances ['keypoints_3d'] (np.ndarray): (N, K, 3); ['vertices']: (N, V, 3)
+        - gt_instances['has_keypoints_3d'], ['has_smpl'] (np.ndarray, optional): (N,) flags; an instance without
+          3D joints is left out, one without SMPL is left out of PVE only
     """
 
     default_prefix: Optional[str] = 'mesh'
@@ -104,16 +79,7 @@ class MeshMetric(RootRelativeMPJPE):
         return _DEFAULT_ROOTS[num_joints]
 
     def process(self, data_batch: Any, data_samples: Sequence[Dict[str, Any]]) -> None:
-        """Store each sample's root-relative joints in mm and, where the ground truth has vertices, its PVE.
-
-        Appends one result per data sample with 3D ground truth: ``pred``, ``gt`` (N', K, 3) root-relative joints
-        in mm of its N' instances with ``has_keypoints_3d`` and, with vertices, ``pve_sum`` (the PVE in mm of
-        those with ``has_smpl`` times their number) and ``num_meshes`` (that number).
-
-        Args:
-            data_batch (Any): The data batch (unused).
-            data_samples (Sequence[dict]): The model outputs as dicts (see the class docstring).
-        """
+        """Store the root-relative joints in mm of instances with 3D ground truth, and their PVE sum."""
         for data_sample in data_samples:
             pred = _read(data_sample, 'pred_instances', 'keypoints_3d', required=True) * _MM_PER_M
             gt = _read(data_sample, 'gt_instances', 'keypoints_3d', required=True) * _MM_PER_M
@@ -139,14 +105,7 @@ class MeshMetric(RootRelativeMPJPE):
             self.results.append(result)
 
     def compute_metrics(self, results: List[Dict[str, Any]]) -> Dict[str, float]:
-        """MPJPE, PA-MPJPE, MPJPE-xy, MPJPE-z and (where there were ground-truth meshes) PVE, in mm.
-
-        Args:
-            results (List[dict]): What :meth:`process` stored, gathered from all ranks.
-
-        Returns:
-            Dict[str, float]: The errors, unprefixed.
-        """
+        """MPJPE, PA-MPJPE, MPJPE-xy, MPJPE-z and, where there were meshes, PVE, in mm."""
         if not results:
             raise ValueError('MeshMetric got no instance with 3D ground truth (no data samples, or '
                              'has_keypoints_3d = 0 in all)')

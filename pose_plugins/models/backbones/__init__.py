@@ -1,3 +1,4 @@
+"""Pose backbones: ResNet, HRNet, Stacked Hourglass."""
 from .hrnet import HRNet
 from .resnet import ResNet
 from .stacked_hourglass import StackedHourglass

@@ -1,20 +1,8 @@
-"""HRNet backbone for top-down pose estimation.
+"""HRNet backbone (Sun et al., "Deep High-Resolution Representation Learning for Human Pose Estimation", CVPR 2019).
 
-Sun, Xiao, Liu, Wang, "Deep High-Resolution Representation Learning for Human Pose Estimation", CVPR 2019
-(Sec. 3, Fig. 2; HRNet-W32 / W48 of Sec. 4.1).
-
-Parameter names equal mmpose's ``HRNet`` (``conv1``, ``bn1``, ``layer1.0.conv1``, ``transition1.0.0``,
-``stage2.0.branches.0.0.conv1``, ``stage2.0.fuse_layers.1.0.0.0`` ...), so mmpose (and original HRNet)
-checkpoints load with ``strict=True`` and give the same outputs; ``extra`` takes mmpose's stage table unchanged.
-Differences from mmpose, all invisible on its published models:
-
-* A transition feeds an existing branch whose width changes from that branch's own output; mmpose and the
-  original code feed it from the lowest-resolution branch, which only works for the last existing branch.
-* Fusion upsamples to the target branch's actual size, so inputs whose sides are not multiples of 32 work
-  (see :class:`~pose_plugins.models.layers.HRModule`).
-* The stage table is validated up front (errors name the stage and field); any number >= 2 of stages works.
-* Default init is Kaiming-normal (fan_out) convs / constant-1 norms, as torchvision's and mmpose's ResNet;
-  mmpose's HRNet default (like the original code) is ``Normal(std=0.001)`` for convs. ``init_cfg`` chooses.
+Parameter names and the ``extra`` table equal mmpose's ``HRNet``, so its checkpoints load with ``strict=True``.
+Differences from mmpose: a transition that widens an existing branch reads that branch (mmpose: the lowest one);
+fusion resizes to the target's size, so any input size works; default init is Kaiming (mmpose: Normal(0.001)).
 """
 import copy
 import re
@@ -41,8 +29,7 @@ _REQUIRED_STAGE_KEYS = ('num_modules', 'num_branches', 'block', 'num_blocks', 'n
 
 
 def _hrnet_table(width: int) -> dict:
-    """Stage table of HRNet-W``width`` (paper Sec. 3 and 4.1): stage 1 = 4 Bottlenecks of width 64; stages 2-4
-    have 2/3/4 branches of widths ``width * 2**b``, 1/4/3 HR modules, 4 BasicBlocks per branch."""
+    """Stage table of HRNet-W``width`` (paper Sec. 4.1)."""
     table = dict(stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
                              num_channels=(64, )))
     for stage, num_modules in ((2, 1), (3, 4), (4, 3)):
@@ -56,63 +43,21 @@ def _hrnet_table(width: int) -> dict:
 class HRNet(PoseBackbone):
     """High-Resolution Network: a stride-4 stem, then stages of parallel multi-resolution branches.
 
-    Stem: two 3x3 stride-2 convs of 64 channels, each + norm + ReLU. Stage 1: one branch of residual blocks
-    (``layer1``). Before every later stage ``s`` a transition (``transition{s-1}``) adds the new, half-resolution
-    branches (3x3 stride-2 conv + norm + ReLU, chained, from the lowest-resolution branch) and adapts an
-    existing branch with a 3x3 conv + norm + ReLU only where its width changes (else ``None``, identity).
-    Stage ``s`` (``stage{s}``) is ``num_modules`` :class:`HRModule` s in sequence (residual branches + repeated
-    multi-scale fusion). The last module of the last stage fuses into every branch only with
-    ``multiscale_output``.
-
-    Note:
-        B images, C_in input channels, (H, W) input size, M branches of the last stage, C_b output channels
-        of branch b (``num_channels[b] * expansion`` of the last stage), H_b = ceil(H / 2**(b + 2)),
-        W_b = ceil(W / 2**(b + 2)).
-
-    Shapes:
-        x: (B, C_in, H, W)
-        output: tuple of one (B, C_0, H_0, W_0), or with ``multiscale_output`` M tensors (B, C_b, H_b, W_b).
-        E.g. ``arch='w32'``, x (B, 3, 256, 192) -> ((B, 32, 64, 48), ); multiscale -> (B, 32, 64, 48),
-        (B, 64, 32, 24), (B, 128, 16, 12), (B, 256, 8, 6).
-
     Args:
-        arch (str, optional): Preset, ``'w32'`` or ``'w48'`` (HRNet-W32 / W48). Default: ``'w32'`` when
-            ``extra`` is not given; giving both is an error.
-        extra (dict, optional): Custom stage table, as mmpose's ``HRNet(extra=...)``: keys ``stage1`` ...
-            ``stageS`` (S >= 2, consecutive), each a dict with ``num_modules``, ``num_branches``, ``block``
-            (``'BOTTLENECK'`` or ``'BASIC'``), ``num_blocks`` and ``num_channels`` (one entry per branch), the
-            last stage optionally with ``multiscale_output`` (default False); optional top-level ``upsample``
-            (``dict(mode=..., align_corners=...)`` of the fusion upsampling). Stage 1 has one branch and one
-            module; a stage never has fewer branches than the one before. Not modified.
-        in_channels (int): Input image channels C_in. Default: 3.
-        multiscale_output (bool, optional): Return every branch of the last stage instead of only the
-            highest-resolution one. Default: ``None``, i.e. the table's ``multiscale_output`` (False if absent).
-        conv_cfg (dict, optional): mmcv conv config of every conv layer. Default: ``None`` (``nn.Conv2d``).
-        norm_cfg (dict, optional): mmcv norm config of every norm layer. Default: ``dict(type='BN')``.
-        norm_eval (bool): Keep every BatchNorm (and SyncBN ...) in eval mode, i.e. frozen running stats,
-            during training. Default: False.
-        with_cp (bool): Activation checkpointing in every residual block. Default: False.
-        zero_init_residual (bool): Zero the last norm of every residual block in :meth:`init_weights`
-            (skipped when loading a pretrained checkpoint). Default: False.
-        frozen_stages (int): Stop gradients and set eval mode for the stem (>= 0) and stages 1..frozen_stages
-            (stage ``s`` with the transition that follows it), as mmpose. -1 freezes nothing. Default: -1.
-        init_cfg (dict or list[dict], optional): mmengine init config, e.g.
-            ``dict(type='Pretrained', checkpoint=PATH)``. Default: Kaiming-normal (fan_out) convs, constant 1
-            norm weights and 0 biases.
+        arch (str, optional): ``'w32'`` or ``'w48'``. Default: ``'w32'`` unless ``extra`` is given (not both).
+        extra (dict, optional): mmpose's stage table ``stage1`` ... ``stageS`` (S >= 2), optional ``upsample``.
+        in_channels (int): Image channels. Default: 3.
+        multiscale_output (bool, optional): Return every branch of the last stage. Default: the table's, else False.
+        conv_cfg, norm_cfg, norm_eval, with_cp, zero_init_residual, frozen_stages, init_cfg: as :class:`PoseBackbone`.
 
-    Example:
-        >>> import torch
-        >>> from pose_plugins.models.backbones.hrnet import HRNet
-        >>> model = HRNet(arch='w32').eval()
-        >>> [tuple(f.shape) for f in model(torch.rand(1, 3, 64, 64))]
-        [(1, 32, 16, 16)]
+    Raises:
+        ValueError, TypeError: an invalid argument or stage table (the message names the stage and field).
     """
 
     stem_channels: ClassVar[int] = 64
     blocks_dict: ClassVar[dict[str, ResBlockType]] = {'BASIC': BasicBlock, 'BOTTLENECK': Bottleneck}
     arch_settings: ClassVar[dict[str, dict]] = {'w32': _hrnet_table(32), 'w48': _hrnet_table(48)}
 
-    #: The stem's norm layers (``bn1`` / ``bn2`` for BN).
     norm1 = NamedNormMixin.norm_property(1)
     norm2 = NamedNormMixin.norm_property(2)
 
@@ -146,11 +91,9 @@ class HRNet(PoseBackbone):
         self.multiscale_output = bool(multiscale_output)
         self.stage_cfgs = stages
 
-        # stem: two 3x3 stride-2 convs, each + norm + ReLU -> 1/4 resolution
         c_stem = self.stem_channels
         self._add_stem(in_channels, (c_stem, c_stem), kernel_size=3)
 
-        # stage 1: a single branch of residual blocks
         block = self.blocks_dict[stages[0]['block']]
         self.layer1 = make_res_layer(block, inplanes=c_stem, planes=stages[0]['num_channels'][0],
                                      num_blocks=stages[0]['num_blocks'][0], norm_cfg=norm_cfg,
@@ -179,7 +122,7 @@ class HRNet(PoseBackbone):
 
     @classmethod
     def _parse_table(cls, arch: Optional[str], extra: OptConfigType) -> tuple[list[dict], Optional[dict]]:
-        """Validate the stage table; return deep copies of ``stage1`` ... ``stageS`` and ``upsample``."""
+        """Validate the stage table; return copies of its stages and ``upsample``."""
         if arch is not None and extra is not None:
             raise ValueError(f'give either arch ({arch!r}) or extra (a custom stage table), not both')
         if extra is None:
@@ -238,8 +181,7 @@ class HRNet(PoseBackbone):
         return stages, upsample_cfg
 
     def _make_transition(self, pre_channels: tuple[int, ...], cur_channels: tuple[int, ...]) -> nn.ModuleList:
-        """Entry b: identity (None), a width-changing 3x3 conv, or for a new branch a chain of 3x3 stride-2
-        convs from the last existing branch (only the last one changes the width), each + norm + ReLU."""
+        """Per branch: identity (None), a width-changing 3x3 conv, or stride-2 convs for a new branch."""
 
         def conv_norm_relu(c_in: int, c_out: int, stride: int) -> ConvNormAct:
             return ConvNormAct(c_in, c_out, kernel_size=3, stride=stride, conv_cfg=self.conv_cfg,
@@ -258,8 +200,7 @@ class HRNet(PoseBackbone):
         return nn.ModuleList(layers)
 
     def _stage_modules(self, stage: int) -> list[nn.Module]:
-        """``frozen_stages >= stage`` freezes stage ``stage`` (``layer1`` or ``stage{s}``) and the transition
-        after it; stage 0 is the stem."""
+        """Stage 0 is the stem; stage s includes the transition after it."""
         if stage == 0:
             return super()._stage_modules(0)
         modules = [self.layer1 if stage == 1 else getattr(self, f'stage{stage}')]
@@ -268,13 +209,8 @@ class HRNet(PoseBackbone):
         return modules
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-        """Extract features.
-
-        Args:
-            x (Tensor): Images (B, C_in, H, W).
-
-        Returns:
-            tuple[Tensor]: (B, C_0, H_0, W_0), or every branch (B, C_b, H_b, W_b) with ``multiscale_output``.
+        """Images (B, C_in, H, W) -> (B, C_0, H / 4, W / 4), or with ``multiscale_output`` every branch
+        (B, C_b, H / 2**(b + 2), W / 2**(b + 2)), sizes rounded up.
         """
         feats = [self.layer1(self._forward_stem(x))]
         for s in range(2, self.num_stages + 1):

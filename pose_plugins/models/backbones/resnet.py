@@ -1,23 +1,9 @@
-"""ResNet backbone (the SimpleBaseline / CPN feature extractor), with mmpose's ``ResNet`` arguments.
+"""ResNet backbone (He et al., CVPR 2016) with mmpose's ``ResNet`` arguments; ``deep_stem`` / ``avg_down`` are
+ResNet-C / -D ("Bag of Tricks", CVPR 2019).
 
-He, Zhang, Ren, Sun, "Deep Residual Learning for Image Recognition", CVPR 2016 (Table 1: ResNet-18/34/50/101/152),
-as used by Xiao, Wu, Wei, "Simple Baselines for Human Pose Estimation and Tracking", ECCV 2018 (Sec. 2: ResNet
-+ three deconvolutions) and Chen et al., "Cascaded Pyramid Network for Multi-Person Pose Estimation", CVPR 2018
-(GlobalNet on the outputs of all four stages). ``deep_stem`` and ``avg_down`` are ResNet-C / ResNet-D of He et al.,
-"Bag of Tricks for Image Classification with Convolutional Neural Networks", CVPR 2019 (mmpose's ``ResNetV1d`` is
-``deep_stem=True, avg_down=True``).
-
-Takes every argument of mmpose 1.3.2's ``ResNet`` with its meaning (``num_stages``, ``strides``, ``dilations``,
-``style``, ``deep_stem``, ``avg_down``, ``expansion`` ...), so an mmpose ResNet config works by changing
-``type='ResNet'`` to ``type='pose_plugins.ResNet'``. Parameter names equal mmpose's (``conv1``, ``bn1``,
-``layer1.0.conv1``, ``layer2.0.downsample.0`` / ``.1``; with ``deep_stem`` ``stem.{0,1,2}.conv`` / ``.bn``; with
-``avg_down`` ``downsample.0`` is the pool, ``.1`` / ``.2`` conv and norm) and, for the default arguments,
-torchvision's ``resnet*`` (no ``fc``), so mmpose checkpoints and torchvision's ImageNet weights load with
-``strict=True`` and give the same features. Differences from mmpose's ``ResNet``, none of which changes an
-output: arguments are keyword-only and validated (errors name the value); ``strides`` / ``dilations`` default to
-the first ``num_stages`` entries of ``(1, 2, 2, 2)`` / ``(1, 1, 1, 1)`` (mmpose requires them spelled out when
-``num_stages < 4``); stages after the last of ``out_indices`` are built (checkpoints load) but not run (mmpose
-runs them and discards their output); activation checkpointing is non-reentrant (same values and gradients).
+Parameter names equal mmpose's and torchvision's, so both checkpoints load with ``strict=True``. Differences
+from mmpose: ``strides`` / ``dilations`` default to their first ``num_stages`` entries; stages after the last of
+``out_indices`` are built but not run (they get no gradient).
 """
 import importlib.util
 from collections.abc import Sequence
@@ -45,7 +31,6 @@ DEFAULT_DILATIONS = (1, 1, 1, 1)
 
 
 def _torchvision_models_available() -> bool:
-    """Whether a real ``torchvision.models`` can be imported (not pose_plugins' visualizer stand-in)."""
     try:
         return importlib.util.find_spec('torchvision.models') is not None
     except (ImportError, ValueError):
@@ -54,73 +39,20 @@ def _torchvision_models_available() -> bool:
 
 @MODELS.register_module()
 class ResNet(PoseBackbone):
-    """ResNet: a stride-4 stem, then up to four stages of residual blocks.
-
-    Stem: 7x7 stride-2 conv (``stem_channels``) -> norm -> ReLU (``deep_stem``: three 3x3 conv-norm-ReLU,
-    ``stem_channels // 2``, ``stem_channels // 2``, ``stem_channels`` wide, the first with stride 2) -> 3x3
-    stride-2 max-pool. Stage ``i`` (``layer{i+1}``, i = 0..``num_stages - 1``) stacks ``arch_settings[depth]``
-    blocks of width ``base_channels * 2**i``; its first block has ``strides[i]`` and a projection
-    (``downsample``) where the shape changes; every block of the stage has ``dilations[i]``. ResNet-50 stage
-    widths: 64/128/256/512, outputs 256/512/1024/2048 channels.
-
-    Note:
-        B images, C_in input channels, (H, W) input size, C_i = ``base_channels * 2**i * expansion`` output
-        channels of stage i (expansion 1 for depth 18/34, 4 for 50/101/152 unless given), S_i = 4 * strides[0] *
-        ... * strides[i] the stride of stage i, H_i = ceil(H / S_i), W_i = ceil(W / S_i) (each stride-2 layer
-        rounds up).
-
-    Shapes:
-        x: (B, C_in, H, W)
-        output: tuple with one (B, C_i, H_i, W_i) per i in ``out_indices``, in stage order.
-        E.g. ``depth=50``, x (B, 3, 256, 192) -> ((B, 2048, 8, 6), ); ``out_indices=(0, 1, 2, 3)`` ->
-        (B, 256, 64, 48), (B, 512, 32, 24), (B, 1024, 16, 12), (B, 2048, 8, 6).
+    """ResNet: a stride-4 stem, then up to four residual stages; stage i has ``base_channels * 2**i`` wide blocks.
 
     Args:
         depth (int): 18, 34 (BasicBlock) or 50, 101, 152 (Bottleneck).
-        in_channels (int): Input image channels C_in. Default: 3.
-        stem_channels (int): Output channels of the stem. Default: 64.
-        base_channels (int): Width of the first stage's blocks (doubled per stage). Default: 64. Values other
-            than 64 do not match torchvision's / mmpose's published weights (for small tests and demos).
-        expansion (int, optional): Output / width ratio of the blocks; ``None``: the block's (1 or 4). A
-            BasicBlock ResNet only takes 1. Default: None.
-        num_stages (int): Number of stages, 1 to 4. Default: 4.
-        strides (Sequence[int], optional): Stride of the first block of each stage, ``num_stages`` entries.
-            Default: ``(1, 2, 2, 2)[:num_stages]``.
-        dilations (Sequence[int], optional): Dilation of each stage's 3x3 convs, ``num_stages`` entries.
-            Default: ``(1, 1, 1, 1)[:num_stages]``.
-        out_indices (Sequence[int]): Stages (0..``num_stages - 1``, distinct) whose outputs are returned, in
-            stage order. Default: ``(3, )``, the last stage (SimpleBaseline); CPN uses ``(0, 1, 2, 3)``. Stages
-            after the last one listed are built (checkpoints load) but not run, so their parameters get no
-            gradient: freeze them or use DDP's ``find_unused_parameters``.
-        style (str): ``'pytorch'`` (stride on a Bottleneck's 3x3 conv, torchvision's "v1.5") or ``'caffe'``
-            (stride on its first 1x1 conv, the original ResNet). Default: ``'pytorch'``.
-        deep_stem (bool): Three 3x3 convs instead of the 7x7 one (ResNet-C; mmcv ``ConvModule`` s named
-            ``stem.0`` .. ``stem.2``, as mmpose). Default: False.
-        avg_down (bool): Downsample a projection with a 2x2 average pool then a stride-1 1x1 conv (ResNet-D).
-            Default: False.
-        frozen_stages (int): Stop gradients and set eval mode for the stem (>= 0) and stages
-            1..``frozen_stages`` (``layer1`` ...). -1 freezes nothing. Default: -1.
-        conv_cfg (dict, optional): mmcv conv config of every conv layer. Default: ``None`` (``nn.Conv2d``).
-        norm_cfg (dict, optional): mmcv norm config of every norm layer (stem, blocks, projections). Default:
-            ``dict(type='BN')``. Not modified.
-        norm_eval (bool): Keep every BatchNorm (and SyncBN ...) in eval mode, i.e. frozen running stats,
-            during training. Default: False.
-        with_cp (bool): Activation checkpointing in every residual block. Default: False.
-        zero_init_residual (bool): Zero the last norm of every residual block in :meth:`init_weights`, so each
-            block starts as the identity (Goyal et al. 2017); skipped when ``init_cfg`` loads a pretrained
-            checkpoint. Default: True, as mmpose.
-        init_cfg (dict or list[dict], optional): mmengine init config. To start from ImageNet weights use
-            ``dict(type='Pretrained', checkpoint=PATH)`` with a local copy of torchvision's weights
-            (``resnet50-0676ba61.pth``, ``resnet101-63fe2227.pth`` ...): their ``fc.*`` keys are reported as
-            unexpected and ignored. ``'torchvision://resnet50'`` needs torchvision and a download, neither of
-            which exists on our machines. Default: Kaiming-normal (fan_out, ReLU) convs, constant 1 norms.
-
-    Example:
-        >>> import torch
-        >>> from pose_plugins.models.backbones.resnet import ResNet
-        >>> model = ResNet(depth=18, out_indices=(0, 1, 2, 3)).eval()
-        >>> [tuple(f.shape) for f in model(torch.rand(1, 3, 64, 48))]
-        [(1, 64, 16, 12), (1, 128, 8, 6), (1, 256, 4, 3), (1, 512, 2, 2)]
+        in_channels, stem_channels, base_channels (int): Default: 3, 64, 64.
+        expansion (int, optional): Block output / width ratio. Default: the block's (1 or 4).
+        num_stages (int): 1 to 4. Default: 4.
+        strides, dilations (Sequence[int], optional): Per stage. Default: ``(1, 2, 2, 2)``, ``(1, 1, 1, 1)``.
+        out_indices (Sequence[int]): Stages returned, in stage order. Default: ``(3, )``.
+        style (str): ``'pytorch'`` (stride on the 3x3 conv) or ``'caffe'`` (on the first 1x1). Default: ``'pytorch'``.
+        deep_stem (bool): Three 3x3 convs instead of the 7x7 (ResNet-C). Default: False.
+        avg_down (bool): Average-pool before projection convs (ResNet-D). Default: False.
+        zero_init_residual (bool): As :class:`PoseBackbone`. Default: True, as mmpose.
+        frozen_stages, conv_cfg, norm_cfg, norm_eval, with_cp, init_cfg: as :class:`PoseBackbone`.
     """
 
     #: depth -> (block, number of blocks per stage), He et al. 2016, Table 1.
@@ -132,7 +64,6 @@ class ResNet(PoseBackbone):
         152: (Bottleneck, (3, 8, 36, 3)),
     }
 
-    #: The stem's norm layer (``bn1`` for BN; not with ``deep_stem``).
     norm1 = NamedNormMixin.norm_property(1)
 
     def __init__(self,
@@ -183,7 +114,6 @@ class ResNet(PoseBackbone):
         self.base_channels = base_channels
         self.stage_blocks = stage_blocks[:num_stages]
 
-        # stem (1/2 resolution), then a 3x3 stride-2 max-pool: 1/4 resolution
         if self.deep_stem:
             widths = (stem_channels // 2, stem_channels // 2, stem_channels)
             self.stem = nn.Sequential(*(
@@ -213,7 +143,6 @@ class ResNet(PoseBackbone):
 
     @staticmethod
     def _check_expansion(block: ResBlockType, expansion: Optional[int]) -> int:
-        """The blocks' expansion: ``block.expansion`` unless given; a BasicBlock ResNet only takes 1."""
         if expansion is None:
             return block.expansion
         if not is_count(expansion):
@@ -226,8 +155,6 @@ class ResNet(PoseBackbone):
     @staticmethod
     def _check_per_stage(name: str, values: Optional[Sequence[int]], default: tuple[int, ...],
                          num_stages: int) -> tuple[int, ...]:
-        """``num_stages`` positive ints (``strides`` / ``dilations``); ``None``: the first ``num_stages`` of
-        ``default``."""
         if values is None:
             return default[:num_stages]
         if isinstance(values, (int, str)) or not isinstance(values, Sequence) or not all(map(is_count, values)):
@@ -239,7 +166,6 @@ class ResNet(PoseBackbone):
 
     @staticmethod
     def _check_out_indices(out_indices: Sequence[int], num_stages: int) -> tuple[int, ...]:
-        """Distinct stage indices in [0, ``num_stages - 1``], returned sorted (outputs come in stage order)."""
         last = num_stages - 1
         if isinstance(out_indices, int) or not isinstance(out_indices, Sequence) or not out_indices:
             raise ValueError(f'out_indices must be a non-empty sequence of stage indices in [0, {last}], '
@@ -253,20 +179,12 @@ class ResNet(PoseBackbone):
         return tuple(sorted(out_indices))
 
     def _stage_modules(self, stage: int) -> list[nn.Module]:
-        """``frozen_stages >= stage`` freezes ``layer{stage}``; stage 0 is the stem (``stem`` with
-        ``deep_stem``, else ``conv1`` and its norm)."""
         if stage == 0:
             return [self.stem] if self.deep_stem else super()._stage_modules(0)
         return [getattr(self, f'layer{stage}')]
 
     def init_weights(self) -> None:
-        """Refuse a ``'torchvision://...'`` checkpoint without torchvision, then :meth:`PoseBackbone.init_weights`
-        (``init_cfg``, then ``zero_init_residual`` unless a checkpoint was loaded).
-
-        Raises:
-            RuntimeError: a ``'torchvision://...'`` checkpoint is asked for but torchvision is not installed
-                (the message says how to use a local file instead).
-        """
+        """Raises ``RuntimeError`` for a ``'torchvision://...'`` checkpoint without torchvision, else as the base."""
         for cfg in self._pretrained_init_cfgs():
             checkpoint = cfg.get('checkpoint')
             if isinstance(checkpoint, str) and checkpoint.startswith('torchvision://') \
@@ -278,13 +196,8 @@ class ResNet(PoseBackbone):
         super().init_weights()
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-        """Extract features.
-
-        Args:
-            x (Tensor): Images (B, C_in, H, W).
-
-        Returns:
-            tuple[Tensor]: (B, C_i, H_i, W_i) for each i in ``out_indices``, in stage order.
+        """Images (B, C_in, H, W) -> (B, C_i, H / S_i, W / S_i) for each i in ``out_indices`` (S_i the stage's
+        stride, sizes rounded up).
         """
         x = self.maxpool(self.stem(x) if self.deep_stem else self._forward_stem(x))
         outs = []

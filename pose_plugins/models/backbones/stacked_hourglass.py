@@ -1,27 +1,7 @@
-"""Newell's Stacked Hourglass network; it predicts the heatmaps of every stack itself.
+"""Stacked Hourglass network (Newell et al., ECCV 2016), following the authors' ``hg.lua``.
 
-Newell, Yang, Deng, "Stacked Hourglass Networks for Human Pose Estimation", ECCV 2016
-(https://arxiv.org/abs/1603.06937), Sec. 3.1-3.3 and Fig. 3-4, with the details of the authors' code
-(umich-vl/pose-hg-train, ``hg.lua``):
-
-* stem: 7x7 stride-2 conv (64) + norm + ReLU -> residual (128) -> 2x2 max-pool -> residual (128) ->
-  residual (``num_channels``, 256): a 256x256 image becomes 64x64 features;
-* each stack: an :class:`~pose_plugins.models.layers.hourglass_module.HourglassModule` of ``order`` 4 ->
-  residual -> 1x1 conv + norm + ReLU (the stack's features) -> 1x1 conv to K heatmaps;
-* between stacks (Sec. 3.3, Fig. 4 right): next input = this stack's input + 1x1 conv(features) +
-  1x1 conv(heatmaps), so later stacks re-evaluate the earlier predictions.
-
-Every residual is :class:`~pose_plugins.models.layers.hourglass_residual.HourglassResidual` (pre-activation,
-bottleneck of half width). Because the inter-stack links need each stack's heatmaps, the heatmap convs live in
-this backbone and :meth:`StackedHourglass.forward` returns one heatmap tensor per stack; the head
-(``pose_plugins.StackedHeatmapHead``) has no parameters and supervises every stack (intermediate supervision).
-
-Not mmpose's ``HourglassNet``: that is the CornerNet variant (Law & Deng, ECCV 2018) with post-activation
-BasicBlocks, strided-conv downsampling, varying widths and a separate head. The seed write-up's TensorFlow code
-has slips that are not followed here: an average-pool in the stem (the paper's code max-pools), quarter-width
-post-activation bottlenecks (see ``HourglassResidual``) and a call to an undefined ``hour_glass1``.
-
-Parameter names are our own (the original code is Lua Torch; there are no mmpose checkpoints of this model).
+The backbone predicts every stack's heatmaps, which the inter-stack links need; ``StackedHeatmapHead`` only
+supervises them. Not mmpose's ``HourglassNet`` (the CornerNet variant).
 """
 from typing import Sequence
 
@@ -40,45 +20,19 @@ __all__ = ['StackedHourglass']
 
 @MODELS.register_module()
 class StackedHourglass(PoseBackbone):
-    """Stacked Hourglass network: stride-4 stem, ``num_stacks`` hourglasses, one set of heatmaps per stack.
+    """Stride-4 stem, ``num_stacks`` hourglasses, one heatmap tensor per stack.
 
-    Note:
-        - B: batch size
-        - C_in: ``in_channels``
-        - S: ``num_stacks``
-        - K: number of keypoints, ``out_channels``
-        - H, W: input size, multiples of 2**(``order`` + 2) (stride-4 stem, then ``order`` halvings)
-
-    Shapes:
-        - x: (B, C_in, H, W)
-        - output: tuple of S heatmap tensors, each (B, K, H / 4, W / 4), first stack first; the last one is the
-          prediction. E.g. S=2, K=17: (B, 3, 256, 256) -> ((B, 17, 64, 64), (B, 17, 64, 64)).
+    Each stack: hourglass -> residual -> 1x1 conv-norm-ReLU -> 1x1 conv to K heatmaps; the next stack's input adds
+    1x1 convs of these features and heatmaps.
 
     Args:
-        out_channels (int): Number of keypoints K (heatmaps per stack).
-        num_stacks (int): Number of hourglasses S (Newell et al.: 8; the paper's ablation also uses 2 and 4).
-            Default: 2.
-        num_channels (int): Width of every hourglass, residual and 1x1 layer after the stem (even).
-            Default: 256.
-        order (int): Halvings inside each hourglass (4: 64x64 -> 4x4). Default: 4.
-        stem_channels (Sequence[int]): Widths of the stem's 7x7 conv and of its first two residuals,
-            ``(64, 128)`` in the paper; smaller values make a cheaper network (even numbers). Default:
-            ``(64, 128)``.
-        in_channels (int): Image channels C_in. Default: 3.
-        norm_cfg (dict, optional): mmcv norm config of every norm layer. Default: ``dict(type='BN')``.
-        conv_cfg (dict, optional): mmcv conv config of every conv. Default: ``None`` (``nn.Conv2d``).
-        with_cp (bool): Activation checkpointing in every residual module. Default: False.
-        init_cfg (dict | list[dict], optional): mmengine init config. Default: Kaiming-normal (fan_out) convs,
-            constant-1 norm weights, and Normal(std=0.001) for the heatmap convs (so every stack starts near
-            zero heatmaps, as mmpose's heatmap heads initialise their final conv).
-
-    Attributes:
-        stem (nn.Sequential): conv, norm, ReLU, residual, max-pool, residual, residual.
-        hourglasses (nn.ModuleList): S :class:`HourglassModule` s.
-        features (nn.ModuleList): per stack, residual -> 1x1 conv -> norm -> ReLU.
-        heatmap_convs (nn.ModuleList): per stack, the 1x1 conv to K heatmaps.
-        feature_links, heatmap_links (nn.ModuleList): S - 1 1x1 convs each, from the features / heatmaps of
-            stack s to the input of stack s + 1.
+        out_channels (int): Number of keypoints K.
+        num_stacks (int): Number of hourglasses S (the paper: 8). Default: 2.
+        num_channels (int): Width after the stem (even). Default: 256.
+        order (int): Halvings inside each hourglass. Default: 4.
+        stem_channels (Sequence[int]): Widths of the 7x7 conv and first stem residuals. Default: ``(64, 128)``.
+        in_channels (int): Image channels. Default: 3.
+        norm_cfg, conv_cfg, with_cp, init_cfg: as :class:`PoseBackbone`; heatmap convs start from Normal(0.001).
     """
 
     def __init__(self,
@@ -142,13 +96,10 @@ class StackedHourglass(PoseBackbone):
         self.heatmap_links = nn.ModuleList(conv1x1(out_channels, num_channels) for _ in range(num_stacks - 1))
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-        """Heatmaps of every stack.
+        """Images (B, C_in, H, W) -> S heatmaps (B, K, H / 4, W / 4), first stack first.
 
-        Args:
-            x (Tensor): Images (B, C_in, H, W), H and W multiples of 2**(order + 2).
-
-        Returns:
-            tuple[Tensor]: S tensors (B, K, H / 4, W / 4), stack 1 first.
+        Raises:
+            ValueError: H or W is not a multiple of 2**(order + 2).
         """
         height, width = x.shape[-2:]
         if height % self.size_divisor or width % self.size_divisor:

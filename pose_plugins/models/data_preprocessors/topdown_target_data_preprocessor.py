@@ -15,30 +15,14 @@ __all__ = ['TopdownTargetDataPreprocessor']
 
 @MODELS.register_module()
 class TopdownTargetDataPreprocessor(PoseDataPreprocessor):
-    """``PoseDataPreprocessor`` (stack, move to the device, BGR->RGB, normalise) that, in training, encodes the
-    batch's targets with the codec's loop-free ``batch_encode`` on the inputs' device.
+    """``PoseDataPreprocessor`` that, in training, renders the batch's targets with the codec's ``batch_encode`` on
+    the inputs' device, stored where ``GenerateTarget`` + ``PackPoseInputs`` would put them.
 
-    The fast training data path (issue 9): the data workers run the pipeline up to ``TopdownAffine`` and pack the
-    transformed keypoints (``pose_plugins.PackTopdownInputs``) instead of rendering, packing and collating
-    ``(K, H, W)`` heatmaps per sample (``GenerateTarget`` + ``PackPoseInputs``); here the whole batch's targets
-    are rendered at once and stored in each data sample where ``GenerateTarget`` + ``PackPoseInputs`` put them
-    (``gt_fields`` after the codec's ``field_mapping_table``: ``PixelData``, or ``MultilevelPixelData`` for a
-    multi-level codec; ``gt_instance_labels`` after its ``label_mapping_table``; tensors on the device, views
-    into the batch's), so every head, ours and mmpose's, reads them unchanged. The targets equal the per-sample
-    encode's (the codecs' ``batch_encode`` docstrings give the float32 rounding, < 1e-6).
-
-    Samples whose targets a ``GenerateTarget`` in the pipeline already encoded (``gt_fields`` or
-    ``gt_instance_labels`` present) are left as they are, so mmpose's path works with this preprocessor too; so are
-    validation and test batches (``training=False``). ``GenerateTarget(use_dataset_keypoint_weights=True)`` has no
-    equivalent here: keep ``GenerateTarget`` for it.
-
-    Note:
-        - B: batch size; N: instances per sample (1 in top-down); K: keypoints; D: keypoint dims (2, or 3 for a
-          3D codec)
+    Pair it with ``PackTopdownInputs``. Samples that already have targets, and eval batches, are left as they are;
+    ``use_dataset_keypoint_weights`` is not supported.
 
     Args:
-        encoder (dict): Config of the codec (``KEYPOINT_CODECS``) with ``batch_encode``, the one
-            ``GenerateTarget(encoder=...)`` would have: the config's shared ``codec`` dict.
+        encoder (dict): Codec config with ``batch_encode`` (the config's shared ``codec``).
         mean, std, pad_size_divisor, pad_value, bgr_to_rgb, rgb_to_bgr, non_blocking, batch_augments: as
             ``PoseDataPreprocessor``.
     """
@@ -63,22 +47,14 @@ class TopdownTargetDataPreprocessor(PoseDataPreprocessor):
                              f'batch_encode; use GenerateTarget in the pipeline and PoseDataPreprocessor')
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        """``PoseDataPreprocessor.forward``, then, in training, :meth:`encode_targets` on the inputs' device.
-
-        Returns:
-            dict: ``inputs`` (B, C, h, w) and ``data_samples`` (with targets in training).
-        """
         data = super().forward(data=data, training=training)
         if training and data['data_samples'] is not None:
             self.encode_targets(data['data_samples'], device=data['inputs'].device)
         return data
 
     def encode_targets(self, data_samples: List[PoseDataSample], *, device: torch.device) -> None:
-        """Render the targets of the samples that have none, in one ``batch_encode`` call, and store them.
-
-        Reads each sample's ``gt_instances.transformed_keypoints`` (N, K, D) (``keypoints`` where absent) and
-        ``gt_instances.keypoints_visible`` (N, K), or (N, K, 2) with per-keypoint weights in the last column as
-        ``GenerateTarget`` reads it (the first column is the visibility); all samples must have the same N.
+        """Encode the samples without targets in one call, from ``gt_instances.transformed_keypoints`` (N, K, D)
+        (else ``keypoints``) and ``keypoints_visible`` (N, K) or (N, K, 2); N must be equal across samples.
         """
         todo = [s for s in data_samples if not self._has_targets(s)]
         if not todo:
@@ -106,7 +82,6 @@ class TopdownTargetDataPreprocessor(PoseDataPreprocessor):
 
     @staticmethod
     def _has_targets(sample: PoseDataSample) -> bool:
-        """Whether a ``GenerateTarget`` encoded the sample's targets (``PackPoseInputs`` always sets
-        ``gt_instance_labels``, empty without targets)."""
+        """Whether a ``GenerateTarget`` already encoded the sample's targets."""
         labels = sample.get('gt_instance_labels')
         return sample.get('gt_fields') is not None or (labels is not None and len(labels.keys()) > 0)

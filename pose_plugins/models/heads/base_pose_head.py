@@ -1,27 +1,16 @@
 """What every top-down head of ours shares: decoder, default init, final layer, targets, flip test, loss flow.
 
-A new head subclasses :class:`BasePoseHead` and defines only what is its own:
-
-- ``__init__``: call ``super().__init__(decoder=..., init_cfg=...)``, build its layers (the last conv with
-  :meth:`BasePoseHead.build_final_layer`) and its loss modules;
-- ``forward(feats)``: pure tensors, no branching on ``self.training``;
-- ``loss_terms(outputs, targets)``: the dict of losses from ``forward``'s outputs and the batch's targets
-  (:meth:`BasePoseHead.gather_targets` has stacked them);
-- ``prediction_outputs(outputs)`` only if ``forward`` returns more than one heatmap tensor (which one is decoded:
-  the last stack, RefineNet's, or ``coords`` for a coordinate head).
-
-The base then provides ``predict`` (flip test as in Xiao et al., "Simple Baselines for Human Pose Estimation and
-Tracking", ECCV 2018: average with the mirrored image's output, flipped back with left/right keypoints swapped;
-decoding of the whole batch through the codec's ``batch_decode``), ``loss`` (``loss_terms`` + ``acc_pose``) and
-the PCK accuracy. Where a head's parameters match mmpose's, its checkpoints keep loading with ``strict=True``:
-the base adds no parameters.
+A subclass defines ``__init__`` (``super().__init__(decoder=..., init_cfg=...)``, its layers, the last conv from
+:meth:`BasePoseHead.build_final_layer`, its losses), ``forward(feats)`` (pure tensors) and ``loss_terms(outputs,
+targets)``; ``prediction_outputs`` if ``forward`` returns more than one tensor. The base gives ``predict``: flip
+test as in Xiao et al., "Simple Baselines for Human Pose Estimation and Tracking", ECCV 2018 (mirrored outputs
+mapped back by ``flip_back`` and combined by ``merge_flipped``), then ``decode_outputs`` (the codec's
+``batch_decode``, or a head's own ``decode_tensors``, which exported graphs run too); ``loss`` (``loss_terms`` +
+``acc_pose``). The base adds no parameters, so heads matching mmpose's load its checkpoints with ``strict=True``.
 
 Note:
-    - B: batch size (one instance per top-down crop)
-    - K: number of keypoints
-    - L: target levels (multi-level codecs such as CPN's)
-    - D: coordinate dims (2 or 3) of coordinate heads
-    - H, W: heatmap height and width
+    B: batch size (one instance per crop); K: keypoints; L: target levels (CPN); D: coordinate dims; H, W: heatmap
+    size.
 """
 from types import MappingProxyType
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
@@ -59,6 +48,9 @@ class BasePoseHead(BaseHead):
         init_cfg (dict | list[dict], optional): mmengine init config. ``None`` means :meth:`default_init_cfg`.
     """
 
+    #: Per-crop outputs an exported graph gives after ``keypoints`` and ``scores`` (see :meth:`decode_tensors`).
+    export_fields: Tuple[str, ...] = ()
+
     def __init__(self, *, decoder: OptConfigType = None, init_cfg: OptConfigType = None) -> None:
         super().__init__(self.default_init_cfg() if init_cfg is None else init_cfg)
         self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
@@ -87,27 +79,13 @@ class BasePoseHead(BaseHead):
     # ---- what a subclass defines ----------------------------------------------------------------------------
 
     def loss_terms(self, outputs: Any, targets: Dict[str, Tensor]) -> Dict[str, Tensor]:
-        """The head's losses (every entry whose name contains ``loss`` is summed by mmengine).
-
-        Args:
-            outputs: What :meth:`forward` returned for the batch.
-            targets (dict): :meth:`gather_targets` of the batch.
-
-        Returns:
-            dict: Scalar tensors.
-        """
+        """The head's losses from :meth:`forward`'s ``outputs`` and :meth:`gather_targets`' ``targets``: a
+        dict of scalars (mmengine sums every entry whose name contains ``loss``)."""
         raise NotImplementedError(f'{type(self).__name__} must define loss_terms(outputs, targets)')
 
     def prediction_outputs(self, outputs: Any) -> Dict[str, Tensor]:
-        """The outputs that are decoded and scored: ``heatmaps`` (B, K, H, W), and ``coords`` (B, K, D) for a
-        coordinate head (which then decodes ``coords``). The default takes ``forward``'s single heatmap tensor.
-
-        Args:
-            outputs: What :meth:`forward` returned.
-
-        Returns:
-            dict: ``heatmaps`` and optionally ``coords``.
-        """
+        """The outputs decoded and scored: ``heatmaps`` (B, K, H, W), or ``coords`` (B, K, D) for a coordinate
+        head. The default takes ``forward``'s single heatmap tensor."""
         return dict(heatmaps=outputs)
 
     # ---- shared behaviour -------------------------------------------------------------------------------------
@@ -116,21 +94,18 @@ class BasePoseHead(BaseHead):
                 feats: Features,
                 batch_data_samples: OptSampleList,
                 test_cfg: OptConfigType = None) -> Predictions:
-        """Decode keypoints of the whole batch in one codec call, with optional horizontal flip test.
+        """Per-sample predictions of the batch, with optional horizontal flip test.
 
         Args:
-            feats (Tuple[Tensor] | List[Tuple[Tensor]]): Features of the batch, or ``[feats, flipped_feats]``
-                when ``test_cfg['flip_test']`` (as :class:`mmpose.models.TopdownPoseEstimator` passes them).
-            batch_data_samples (List[PoseDataSample]): The batch's data samples; with flip test, the first one's
-                ``metainfo`` gives ``flip_indices`` (and ``input_size`` for coordinates).
-            test_cfg (dict, optional): ``flip_test`` (default False); for heatmaps ``flip_mode`` (default
-                ``'heatmap'``) and ``shift_heatmap`` (default False); for coordinates ``shift_coords`` (default
-                True: mirrored x is ``w - 1 - x``); ``output_heatmaps`` (default False).
+            feats (Tuple[Tensor] | List[Tuple[Tensor]]): Features, or ``[feats, flipped_feats]`` with flip test.
+            batch_data_samples (List[PoseDataSample]): The first one's ``metainfo`` gives ``flip_indices`` (and
+                ``input_size`` for coordinates).
+            test_cfg (dict, optional): ``flip_test``; ``flip_mode``, ``shift_heatmap`` (heatmaps),
+                ``shift_coords`` (coordinates, default True: mirrored x is ``w - 1 - x``), ``output_heatmaps``.
 
         Returns:
-            List[InstanceData] | Tuple[List[InstanceData], List[PixelData]]: Per sample ``keypoints`` (1, K, D) in
-            the codec's input (crop) space and ``keypoint_scores`` (1, K); plus, if ``output_heatmaps``, a
-            ``PixelData`` per sample with ``heatmaps`` (K, H, W).
+            List[InstanceData]: ``keypoints`` (1, K, D) in crop pixels and ``keypoint_scores`` (1, K) per sample
+            (and the head's own fields); with ``output_heatmaps`` also a ``PixelData`` per sample.
         """
         if test_cfg is None:
             test_cfg = {}
@@ -138,50 +113,49 @@ class BasePoseHead(BaseHead):
         if test_cfg.get('flip_test', False):
             feats, feats_flipped = self.split_flip_feats(feats)
         outputs = self.test_time_outputs(feats, feats_flipped, batch_data_samples[0].metainfo, test_cfg)
-        if 'coords' in outputs:
-            preds = self.decode(outputs['coords'][:, None])  # (B, 1, K, D): one instance per sample
-        else:
-            preds = self.decode(outputs['heatmaps'])
+        preds = self.decode_outputs(outputs)
         if test_cfg.get('output_heatmaps', False):
             return preds, [PixelData(heatmaps=heatmaps) for heatmaps in outputs['heatmaps'].detach()]
         return preds
 
     def test_time_outputs(self, feats: Tuple[Tensor], feats_flipped: Optional[Tuple[Tensor]], metainfo: dict,
                           test_cfg: dict) -> Dict[str, Tensor]:
-        """The tensors :meth:`predict` decodes: :meth:`prediction_outputs` of ``feats``, averaged with those of the
-        mirrored crops' ``feats_flipped`` mapped back by :meth:`flip_back` when given (flip test). Tensor
-        operations only, so an exported graph (``pose_plugins.deploy``) runs this same step.
-
-        Args:
-            feats (Tuple[Tensor]): The backbone's (neck's) features of the crops.
-            feats_flipped (Tuple[Tensor], optional): Those of the horizontally mirrored crops, or None.
-            metainfo (dict): ``flip_indices`` (and ``input_size`` for coordinates), as a data sample's.
-            test_cfg (dict): ``flip_mode``, ``shift_heatmap``, ``shift_coords`` (see :meth:`predict`).
-
-        Returns:
-            dict: ``heatmaps`` (B, K, H, W) and optionally ``coords`` (B, K, D).
-        """
+        """The tensors :meth:`predict` decodes: :meth:`prediction_outputs` of ``feats``, combined with the
+        mirrored crops' (``feats_flipped``, mapped back by :meth:`flip_back`) by :meth:`merge_flipped`. Tensor
+        operations only, so an exported graph runs this step too; ``metainfo`` and ``test_cfg`` as in
+        :meth:`predict`."""
         outputs = self.prediction_outputs(self.forward(feats))
         if feats_flipped is not None:
             flipped = self.flip_back(self.prediction_outputs(self.forward(feats_flipped)), metainfo, test_cfg)
-            outputs = {key: (value + flipped[key]) * 0.5 for key, value in outputs.items()}
+            outputs = self.merge_flipped(outputs, flipped)
         return outputs
+
+    def merge_flipped(self, outputs: Dict[str, Tensor], flipped: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """The flip test's combination of the crops' outputs with the mirrored crops' (mapped back): the mean."""
+        return {key: (value + flipped[key]) * 0.5 for key, value in outputs.items()}
+
+    def decode_tensors(self, outputs: Dict[str, Tensor]) -> Optional[Dict[str, Tensor]]:
+        """Tensor-only decoding of :meth:`test_time_outputs` for heads without a codec (``keypoints`` (B, K, D) in
+        crop pixels, ``scores`` (B, K), then the head's own fields), which an exported graph runs; None: decode
+        through the codec."""
+        return None
+
+    def decode_outputs(self, outputs: Dict[str, Tensor]) -> Predictions:
+        """Per-sample predictions of :meth:`test_time_outputs`: ``coords`` or ``heatmaps`` through the decoder
+        (the codec's ``batch_decode``).
+
+        Returns:
+            List[InstanceData]: ``keypoints`` (1, K, D) in crop pixels and ``keypoint_scores`` (1, K) per sample.
+        """
+        if 'coords' in outputs:
+            return self.decode(outputs['coords'][:, None])  # (B, 1, K, D): one instance per sample
+        return self.decode(outputs['heatmaps'])
 
     def loss(self,
              feats: Features,
              batch_data_samples: OptSampleList,
              train_cfg: OptConfigType = None) -> dict:
-        """:meth:`loss_terms` of the batch, plus ``acc_pose``.
-
-        Args:
-            feats (Tuple[Tensor]): Multi-scale feature maps of the batch.
-            batch_data_samples (List[PoseDataSample]): With the targets the codec encoded (``gt_fields``,
-                ``gt_instance_labels``).
-            train_cfg (dict, optional): ``compute_acc`` (bool, default True).
-
-        Returns:
-            dict: The losses and, if ``compute_acc``, ``acc_pose`` (scalar, see :meth:`accuracy`).
-        """
+        """:meth:`loss_terms` of the batch and, unless ``train_cfg['compute_acc']`` is False, ``acc_pose``."""
         if train_cfg is None:
             train_cfg = {}
         outputs = self.forward(feats)
@@ -192,16 +166,8 @@ class BasePoseHead(BaseHead):
         return losses
 
     def accuracy(self, outputs: Any, targets: Dict[str, Tensor]) -> Tensor:
-        """PCK@0.05 of the predictions (mmpose's ``acc_pose``): of the heatmap maxima against the (last-level)
-        target heatmaps, or, for a coordinate head, of the normalised x, y against ``keypoint_labels``.
-
-        Args:
-            outputs: What :meth:`forward` returned.
-            targets (dict): :meth:`gather_targets` of the batch.
-
-        Returns:
-            Tensor: Scalar, not differentiable, on the targets' device.
-        """
+        """PCK@0.05 (mmpose's ``acc_pose``) of the heatmap maxima against the (last-level) targets, or of a
+        coordinate head's normalised x, y against ``keypoint_labels``: a scalar tensor on the targets' device."""
         pred = self.prediction_outputs(outputs)
         weights = targets['keypoint_weights']
         weights = weights[-1] if weights.ndim == 3 else weights  # (B, K), the last level's
@@ -221,13 +187,9 @@ class BasePoseHead(BaseHead):
 
     @staticmethod
     def gather_targets(batch_data_samples: OptSampleList) -> Dict[str, Tensor]:
-        """The batch's targets, stacked: each field of ``gt_fields`` and each label of ``gt_instance_labels``.
-
-        Returns:
-            dict: ``heatmaps`` (B, K, H, W), or (B, L, K, H, W) from multi-level ``gt_fields``, when the codec
-            encoded heatmaps; every label concatenated over the instances: ``keypoint_weights`` (B, K) or
-            (L, B, K) for multi-level weights, ``keypoint_labels`` (B, K, D), ``keypoint_depth_weights`` (B, K).
-        """
+        """The batch's ``gt_fields`` stacked (``heatmaps`` (B, K, H, W) or multi-level (B, L, K, H, W)) and
+        ``gt_instance_labels`` concatenated over the instances (``keypoint_weights`` (B, K) or (L, B, K),
+        ``keypoint_labels`` (B, K, D), ...)."""
         first = batch_data_samples[0]
         targets = {}
         fields = first.get('gt_fields')
@@ -255,18 +217,9 @@ class BasePoseHead(BaseHead):
             raise ValueError(f'flip_test expects feats = [feats, flipped_feats], got {got}')
         return feats[0], feats[1]
 
-    @staticmethod
-    def flip_back(outputs: Dict[str, Tensor], metainfo: Mapping, test_cfg: Mapping) -> Dict[str, Tensor]:
-        """Outputs of the mirrored image, mirrored back with left/right keypoints swapped (mmpose's functions).
-
-        Args:
-            outputs (dict): ``heatmaps`` (B, K, H, W) and optionally ``coords`` (B, K, D) normalised to [0, 1).
-            metainfo (Mapping): ``flip_indices`` (K, ), and ``input_size`` (w, h) for coordinates.
-            test_cfg (Mapping): ``flip_mode``, ``shift_heatmap``, ``shift_coords`` (see :meth:`predict`).
-
-        Returns:
-            dict: The same keys, flipped back.
-        """
+    def flip_back(self, outputs: Dict[str, Tensor], metainfo: Mapping, test_cfg: Mapping) -> Dict[str, Tensor]:
+        """Outputs of the mirrored crops mapped back with left/right keypoints swapped (mmpose's
+        ``flip_heatmaps`` / ``flip_coordinates``): ``heatmaps`` (B, K, H, W), ``coords`` (B, K, D) in [0, 1)."""
         flipped = dict(heatmaps=flip_heatmaps(
             outputs['heatmaps'], flip_indices=metainfo['flip_indices'],
             flip_mode=test_cfg.get('flip_mode', 'heatmap'), shift_heatmap=test_cfg.get('shift_heatmap', False)))

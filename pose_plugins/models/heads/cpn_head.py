@@ -1,14 +1,4 @@
-"""Cascaded Pyramid Network head: GlobalNet (feature pyramid + per-level heatmaps) and RefineNet.
-
-Chen et al., "Cascaded Pyramid Network for Multi-Person Pose Estimation", CVPR 2018
-(https://arxiv.org/abs/1711.07319), following the authors' tf-cpn (``network.py``): GlobalNet's pyramid levels
-each predict heatmaps supervised with an L2 loss against a target blurred with a level-specific Gaussian kernel
-(larger for coarser levels), and RefineNet, fed with all pyramid levels, predicts the final heatmaps supervised
-with online hard keypoint mining (OHKM, the 8 hardest of 17 keypoints) against the sharpest target.
-
-Prediction (flip test, decoding) and ``acc_pose`` come from
-:class:`~pose_plugins.models.heads.base_pose_head.BasePoseHead`, applied to RefineNet's heatmaps.
-"""
+"""Cascaded Pyramid Network head (Chen et al., CVPR 2018), following the authors' tf-cpn."""
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Dict, Optional, Sequence, Tuple
@@ -33,54 +23,21 @@ _DEFAULT_LOSSES: Tuple[Mapping, Mapping] = (
 
 @MODELS.register_module()
 class CPNHead(BasePoseHead):
-    """CPN head: :class:`~pose_plugins.models.layers.global_net.GlobalNet` +
-    :class:`~pose_plugins.models.layers.refine_net.RefineNet` on the backbone's multi-scale features.
+    """:class:`GlobalNet` (per-level heatmaps, L2 loss) + :class:`RefineNet` (OHKM loss).
 
-    ``forward`` returns L + 1 heatmaps: GlobalNet's L levels from the **coarsest** (C5) to the finest (C2), then
-    RefineNet's. This is the order of the targets of
-    :class:`~pose_plugins.codecs.blur_heatmap.CPNBlurHeatmap` with ``kernel_sizes=(15, 11, 9, 7)``: GlobalNet
-    output ``l`` is supervised by target level ``l``, RefineNet by the last (sharpest) level -- the pairing
-    tf-cpn's code marks as intended (``labels.reverse()``; its released model paired the finest level with the
-    widest kernel) and the one of mmpose's ``MSPNHead`` configs (unit 0 = coarsest = widest kernel).
-
-    Losses (``loss=[global_loss, refine_loss]``, one config per stage, as mmpose's ``MSPNHead`` takes a list):
-    ``loss_kpt = mean_l global_loss(global_l, target_l, w) + refine_loss(refine, target_{L-1}, w)``; the two
-    terms are also logged (detached) as ``mse_global`` and ``ohkm_refine`` (names without "loss" so mmengine
-    does not add them twice). The defaults reproduce tf-cpn's weighting: GlobalNet MSE with weight 0.5 (tf-cpn
-    divides its GlobalNet loss by 2), RefineNet OHKM of the 8 hardest keypoints, both masked by the keypoint
-    weights. tf-cpn masks GlobalNet to keypoints with COCO visibility 2 (and RefineNet to visibility >= 1) and
-    zeroes the *target* rather than the loss; mmpose's datasets reduce visibility to 0/1, so both stages use the
-    keypoint weights here, as mmpose's ``MSPNHead``.
-
-    Note:
-        - B: batch size (one instance per top-down crop)
-        - L: number of pyramid levels, ``len(in_channels)``
-        - C_i: ``in_channels[i]``; C: ``channels``; K: ``out_channels``
-        - (H, W): heatmap size = size of the finest feature map (stride 4 with a ResNet: 64x48 for 256x192)
+    Outputs come coarsest level first, then RefineNet, matching ``CPNBlurHeatmap(kernel_sizes=(15, 11, 9, 7))``
+    targets: level l against target l, RefineNet against the sharpest. Unlike tf-cpn, both stages are masked by
+    the keypoint weights (as mmpose's ``MSPNHead``), not by COCO visibility.
 
     Args:
-        in_channels (Sequence[int]): Channels of the backbone's feature maps, finest first (ResNet-50 with
-            ``out_indices=(0, 1, 2, 3)``: ``(256, 512, 1024, 2048)``).
+        in_channels (Sequence[int]): Channels of the feature maps, finest first.
         out_channels (int): Number of keypoints K.
-        channels (int): Width C of the pyramid and of RefineNet (bottlenecks C / 2 wide). Default: 256.
-        norm_cfg (dict, optional): mmcv norm config of every norm layer. Default: ``dict(type='BN')``.
-        loss (Sequence[dict], optional): Two loss configs, ``[GlobalNet loss, RefineNet loss]``, built by
-            :data:`pose_plugins.registry.MODELS`. ``None`` means
-            ``[dict(type='pose_plugins.KeypointMSELoss', use_target_weight=True, loss_weight=0.5),
-            dict(type='pose_plugins.KeypointOHKMMSELoss', use_target_weight=True, topk=8)]``.
-        decoder (dict, optional): Codec config used by :meth:`predict` (usually the multi-level
-            ``pose_plugins.CPNBlurHeatmap`` of the targets), built by
-            :data:`pose_plugins.registry.KEYPOINT_CODECS`. ``None`` disables :meth:`predict`.
-        init_cfg (dict | list[dict], optional): mmengine init config. ``None`` means Kaiming-normal convs and
-            BatchNorm weight 1 / bias 0 (pytorch-cpn's and mmpose ``MSPNHead``'s initialisation); whatever it
-            is, the 3x3 heatmap convs are then set to N(0, 0.001) by GlobalNet's / RefineNet's
-            ``init_weights`` (a ``Pretrained`` checkpoint is still loaded last).
-
-    Shapes:
-        - forward input: L feature maps (B, C_i, h_i, w_i), finest first
-        - forward output: tuple of L + 1 heatmaps (B, K, H, W): GlobalNet coarsest ... finest, then RefineNet
-        - targets (from the data samples): ``gt_fields`` with L heatmap levels (K, H, W), coarsest-level
-          target first; ``gt_instance_labels.keypoint_weights`` (L, 1, K) (or (1, K), shared by all levels)
+        channels (int): Width of the pyramid and RefineNet. Default: 256.
+        norm_cfg (dict, optional): mmcv norm config. Default: ``dict(type='BN')``.
+        loss (Sequence[dict], optional): ``[GlobalNet loss, RefineNet loss]``. Default: tf-cpn's,
+            ``KeypointMSELoss(loss_weight=0.5)``, ``KeypointOHKMMSELoss(topk=8)``.
+        decoder (dict, optional): Codec config for :meth:`predict`.
+        init_cfg (dict | list[dict], optional): Default: Kaiming-normal convs, unit BN.
     """
 
     def __init__(self,
@@ -116,19 +73,12 @@ class CPNHead(BasePoseHead):
 
     @staticmethod
     def default_init_cfg() -> list:
-        """Kaiming-normal convs and norm weight 1 / bias 0 (pytorch-cpn's and mmpose ``MSPNHead``'s init)."""
         return [dict(type='Kaiming', layer='Conv2d'),
                 dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)]
 
     def forward(self, feats: Sequence[Tensor]) -> Tuple[Tensor, ...]:
-        """GlobalNet's per-level heatmaps (coarsest first) and RefineNet's heatmaps (last).
-
-        Args:
-            feats (Sequence[Tensor]): L feature maps (B, C_i, h_i, w_i), finest first.
-
-        Returns:
-            Tuple[Tensor, ...]: L + 1 heatmaps (B, K, H, W), (H, W) the finest map's size: GlobalNet levels from
-            the coarsest to the finest, then RefineNet.
+        """L maps (B, C_i, h_i, w_i), finest first -> L + 1 heatmaps (B, K, h_0, w_0): GlobalNet coarsest first,
+        then RefineNet.
         """
         out_size = tuple(feats[0].shape[-2:])
         pyramid, global_heatmaps = self.global_net(feats, out_size)
@@ -136,19 +86,14 @@ class CPNHead(BasePoseHead):
         return tuple(global_heatmaps[::-1]) + (refined, )
 
     def prediction_outputs(self, outputs: Sequence[Tensor]) -> Dict[str, Tensor]:
-        """RefineNet's heatmaps (B, K, H, W), the last output, are decoded and scored."""
         return dict(heatmaps=outputs[-1])
 
     def loss_terms(self, outputs: Sequence[Tensor], targets: Dict[str, Tensor]) -> Dict[str, Tensor]:
-        """GlobalNet + RefineNet losses.
+        """``loss_kpt = mean_l global_loss + refine_loss``, and its terms ``mse_global``, ``ohkm_refine`` (detached).
 
         Args:
-            outputs (Sequence[Tensor]): L GlobalNet heatmaps (coarsest first) and RefineNet's, each (B, K, H, W).
-            targets (dict): ``heatmaps`` (B, L, K, H, W) from multi-level ``gt_fields`` (coarsest-level target
-                first) and ``keypoint_weights`` (L, B, K), or (B, K) shared by all levels.
-
-        Returns:
-            dict: ``loss_kpt`` (the total, scalar), ``mse_global`` and ``ohkm_refine`` (its two terms, detached).
+            outputs (Sequence[Tensor]): The L + 1 heatmaps of :meth:`forward`.
+            targets (dict): ``heatmaps`` (B, L, K, H, W), coarsest first; ``keypoint_weights`` (L, B, K) or (B, K).
         """
         *global_heatmaps, refined = outputs
         gt_heatmaps, keypoint_weights = targets['heatmaps'], targets['keypoint_weights']

@@ -1,11 +1,4 @@
-"""Top-down heatmap head: optional deconvolutions, optional convolutions, a final conv to K heatmaps.
-
-Xiao et al., "Simple Baselines for Human Pose Estimation and Tracking", ECCV 2018
-(https://arxiv.org/abs/1804.06208) — three stride-2 deconvolutions on a ResNet's last feature map. HRNet
-(Sun et al., CVPR 2019, https://arxiv.org/abs/1902.09212) uses the same head with no deconvolution (its
-highest-resolution branch is already at stride 4), just the final 1x1 conv. HRNetV2 face/hand models add one
-intermediate conv layer.
-"""
+"""Top-down heatmap head of SimpleBaseline (Xiao et al., ECCV 2018) and HRNet (Sun et al., CVPR 2019)."""
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from mmpose.utils.typing import OptConfigType
@@ -21,46 +14,21 @@ __all__ = ['HeatmapHead']
 
 @MODELS.register_module()
 class HeatmapHead(BasePoseHead):
-    """SimpleBaseline / HRNet heatmap head, a drop-in for mmpose's ``HeatmapHead``.
+    """``feats[-1]`` -> deconvs (optional) -> conv-BN-ReLU layers (optional) -> final conv to K heatmaps.
 
-    ``feats[-1]`` -> :class:`~pose_plugins.models.layers.DeconvStack` (``deconv_layers``, optional) ->
-    ``(Conv2d -> BN -> ReLU) * n`` (``conv_layers``, optional) -> ``final_layer`` conv to K heatmaps.
-    Parameter names (``deconv_layers.*``, ``conv_layers.*``, ``final_layer.*``) are those of mmpose's
-    ``HeatmapHead``, so its checkpoints load with ``strict=True``; checkpoints of mmpose 0.x's
-    ``TopdownHeatmapSimpleHead`` (intermediate convs stored as ``final_layer.<i>.*``) are renamed on load.
-    Flip test, batched decoding, target stacking and ``acc_pose`` come from
-    :class:`~pose_plugins.models.heads.base_pose_head.BasePoseHead`.
-
-    Note:
-        - B: batch size (one instance per top-down crop)
-        - C: ``in_channels``
-        - K: number of keypoints, ``out_channels``
-        - h, w: input feature map size; H, W: heatmap size (``H = h * 2**n`` with n deconvolutions)
+    A drop-in for mmpose's ``HeatmapHead`` (same parameter names); mmpose 0.x ``TopdownHeatmapSimpleHead``
+    checkpoints are renamed on load.
 
     Args:
         in_channels (int): Channels C of the last feature map.
         out_channels (int): Number of keypoints K.
-        deconv_out_channels (Sequence[int], optional): Output channels of each deconv layer; ``None`` or empty
-            means no deconvolution (HRNet). Defaults to ``(256, 256, 256)`` (SimpleBaseline).
-        deconv_kernel_sizes (Sequence[int], optional): Kernel size (4, 3 or 2) of each deconv layer, same
-            length as ``deconv_out_channels``. Defaults to ``(4, 4, 4)``.
-        conv_out_channels (Sequence[int], optional): Output channels of each intermediate conv layer; ``None``
-            means none. Defaults to ``None``.
-        conv_kernel_sizes (Sequence[int], optional): Kernel size (odd; padding ``(k - 1) // 2``) of each
-            intermediate conv layer, same length as ``conv_out_channels``. Defaults to ``None``.
-        final_layer (Mapping, optional): Overrides for the final ``Conv2d(in, K, kernel_size=1)`` config (e.g.
-            ``dict(kernel_size=3, padding=1)``); ``None`` means no final layer. Defaults to
-            ``{'kernel_size': 1}``.
-        loss (dict, optional): Loss config, built by :data:`pose_plugins.registry.MODELS`. ``None`` means
-            ``dict(type='pose_plugins.KeypointMSELoss', use_target_weight=True)``.
-        decoder (dict, optional): Codec config used by :meth:`predict`, built by
-            :data:`pose_plugins.registry.KEYPOINT_CODECS`. ``None`` disables :meth:`predict`.
-        init_cfg (dict | list[dict], optional): mmengine init config. ``None`` means Normal(std=0.001) for
-            (transposed) convolutions and constant 1 for BatchNorm weights, as mmpose and the original code.
-
-    Shapes:
-        - forward input: tuple of feature maps, the last one (B, C, h, w)
-        - forward output: heatmaps (B, K, H, W)
+        deconv_out_channels (Sequence[int], optional): ``None``: no deconv (HRNet). Default: ``(256, 256, 256)``.
+        deconv_kernel_sizes (Sequence[int], optional): 4, 3 or 2 each. Default: ``(4, 4, 4)``.
+        conv_out_channels, conv_kernel_sizes (Sequence[int], optional): Intermediate convs (odd kernels).
+        final_layer (Mapping, optional): Overrides of the final 1x1 conv; ``None``: no final layer.
+        loss (dict, optional): Default: ``KeypointMSELoss(use_target_weight=True)``.
+        decoder (dict, optional): Codec config for :meth:`predict`.
+        init_cfg (dict | list[dict], optional): Default: Normal(std=0.001) convs, unit BN, as mmpose.
     """
 
     # Version 2 = mmpose 1.x layout (conv_layers separate from final_layer); older state dicts are converted.
@@ -104,7 +72,6 @@ class HeatmapHead(BasePoseHead):
     @staticmethod
     def _make_conv_layers(in_channels: int, out_channels: Sequence[int],
                           kernel_sizes: Optional[Sequence[int]]) -> nn.Sequential:
-        """``(Conv2d(k, stride 1, 'same' padding, bias) -> BatchNorm2d -> ReLU)`` per entry, flat-indexed."""
         if kernel_sizes is None or len(kernel_sizes) != len(out_channels):
             raise ValueError('conv_out_channels and conv_kernel_sizes must have the same length, got '
                              f'conv_out_channels={out_channels} and conv_kernel_sizes={kernel_sizes}')
@@ -118,38 +85,17 @@ class HeatmapHead(BasePoseHead):
         return nn.Sequential(*layers)
 
     def forward(self, feats: Tuple[Tensor, ...]) -> Tensor:
-        """Heatmaps from the last feature map.
-
-        Args:
-            feats (Tuple[Tensor]): Multi-scale feature maps; only ``feats[-1]`` (B, C, h, w) is used.
-
-        Returns:
-            Tensor: Heatmaps (B, K, H, W).
-        """
+        """``feats[-1]`` (B, C, h, w) -> heatmaps (B, K, h * 2**n, w * 2**n), n deconvs."""
         return self.final_layer(self.conv_layers(self.deconv_layers(feats[-1])))
 
     def loss_terms(self, outputs: Tensor, targets: Dict[str, Tensor]) -> Dict[str, Tensor]:
-        """``loss_kpt``: the heatmap loss of the predicted heatmaps.
-
-        Args:
-            outputs (Tensor): Predicted heatmaps (B, K, H, W).
-            targets (dict): ``heatmaps`` (B, K, H, W) and ``keypoint_weights`` (B, K).
-
-        Returns:
-            dict: ``loss_kpt`` (scalar).
-        """
+        """``loss_kpt`` of heatmaps (B, K, H, W) against ``targets['heatmaps']``, ``['keypoint_weights']`` (B, K)."""
         return dict(loss_kpt=self.loss_module(outputs, targets['heatmaps'], targets['keypoint_weights']))
 
     @staticmethod
     def _convert_v1_state_dict(module: 'HeatmapHead', state_dict: dict, prefix: str, local_metadata: dict,
                                *args: Any) -> None:
-        """Rename mmpose 0.x ``TopdownHeatmapSimpleHead`` keys in place.
-
-        The old head kept the intermediate convs and the final conv in one ``final_layer`` Sequential:
-        ``final_layer.<i>.<p>`` is ``conv_layers.<i>.<p>`` for ``i < len(conv_layers)`` and ``final_layer.<p>``
-        for the last index. Keys without an index (no intermediate convs) are already right. State dicts saved
-        by this class or mmpose 1.x (version >= 2) are left alone.
-        """
+        """Rename mmpose 0.x ``final_layer.<i>.*`` keys to ``conv_layers.<i>.*`` / ``final_layer.*`` in place."""
         version = local_metadata.get('version')
         if version is not None and version >= module._version:
             return

@@ -1,9 +1,4 @@
-"""Building blocks written once and shared by every model (not registered: plain ``nn.Module``s).
-
-One way each: conv-norm-act with Sequential-index names is :class:`ConvNormAct` (mmcv's ``ConvModule`` where
-the names are ``conv`` / ``bn``), norms named ``bn1`` ... with a ``norm1`` property come from
-:class:`NamedNormMixin`, activation checkpointing (``with_cp``) from :class:`CheckpointMixin`.
-"""
+"""Building blocks shared by the models (plain ``nn.Module`` s, not registered)."""
 from .basic_block import BasicBlock
 from .bottleneck import Bottleneck
 from .checkpoint_mixin import CheckpointMixin
@@ -21,7 +16,6 @@ from .res_layer import make_res_layer
 from .residual_block import ResidualBlock
 from .soft_argmax import SoftArgmax
 from .keypoint_attention import keypoint_attention, keypoint_attention_pool  # noqa: F401
-from .rotation_6d import axis_angle_to_matrix, matrix_to_axis_angle, rotation_6d_to_matrix  # noqa: F401
 from .validation import check_count, is_count
 
 __all__ = [

@@ -1,12 +1,6 @@
-"""The ResNet basic residual block (two 3x3 convs).
+"""ResNet basic block (He et al., CVPR 2016), also HRNet's branch block.
 
-He et al., "Deep Residual Learning for Image Recognition", CVPR 2016, Fig. 2 / Table 1 (ResNet-18/34). HRNet
-(Sun et al., CVPR 2019) uses this block in every branch of stages 2-4.
-
-Parameter names follow torchvision / mmpose (``conv1``, ``bn1``, ``conv2``, ``bn2``, ``downsample.0`` (1x1 conv),
-``downsample.1`` (norm)), so their checkpoints load with ``strict=True``. The norm layers are named by mmcv's
-``build_norm_layer`` (``bn1`` for BN/SyncBN, ``gn1`` for GN ...), exactly as mmpose names them. As in mmpose,
-``dilation`` applies to ``conv1`` only (``conv2`` has dilation 1), and ``style`` changes nothing.
+Parameter names equal torchvision's / mmpose's; as in mmpose, ``dilation`` applies to ``conv1`` only.
 """
 from typing import ClassVar
 
@@ -18,17 +12,10 @@ __all__ = ['BasicBlock']
 
 
 class BasicBlock(ResidualBlock):
-    """Basic residual block: ``relu(norm2(conv2(relu(norm1(conv1(x))))) + downsample(x))``.
+    """Two 3x3 convs: ``relu(norm2(conv2(relu(norm1(conv1(x))))) + downsample(x))``.
 
-    Note:
-        N images, C_in = ``inplanes``, C_out = ``planes * expansion`` = ``planes``, s = ``stride``.
-
-    Shapes:
-        x: (N, C_in, H, W) -> (N, C_out, ceil(H / s), ceil(W / s))
-
-    Args:
-        Those of :class:`~pose_plugins.models.layers.residual_block.ResidualBlock` (keyword-only);
-        ``expansion`` must be 1 (or None).
+    x: (N, ``inplanes``, H, W) -> (N, ``planes``, ceil(H / stride), ceil(W / stride)). Args as
+    :class:`ResidualBlock`; ``expansion`` must be 1.
     """
 
     expansion: int = 1

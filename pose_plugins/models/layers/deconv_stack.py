@@ -1,10 +1,4 @@
-"""A stack of stride-2 transposed convolutions, each followed by a norm layer and ReLU.
-
-Xiao et al., "Simple Baselines for Human Pose Estimation and Tracking", ECCV 2018
-(https://arxiv.org/abs/1804.06208): three ``ConvTranspose2d(k=4, s=2)`` + BN + ReLU layers of 256 channels turn
-the stride-32 ResNet feature map into stride-4 heatmap features. The 3DMPPE PoseNet head (Moon et al., ICCV 2019)
-uses the same stack. Written once here; every head that upsamples this way uses it.
-"""
+"""Stride-2 transposed convs + norm + ReLU, the upsampling of SimpleBaseline (Xiao et al., ECCV 2018)."""
 from typing import Dict, Optional, Sequence, Tuple
 
 from mmpose.utils.typing import OptConfigType
@@ -20,31 +14,14 @@ _PADDINGS: Dict[int, Tuple[int, int]] = {4: (1, 0), 3: (1, 1), 2: (0, 0)}
 
 
 class DeconvStack(nn.Sequential):
-    """``len(out_channels)`` blocks of ``ConvTranspose2d(stride=2, bias=False)`` -> norm -> ``ReLU``.
-
-    Each block doubles the spatial size. The module is a flat :class:`torch.nn.Sequential` whose children are
-    numbered ``3 * i`` (deconv), ``3 * i + 1`` (norm), ``3 * i + 2`` (ReLU) for block ``i``, which is the indexing
-    of mmpose's ``HeatmapHead.deconv_layers``, so a head that stores a ``DeconvStack`` under the attribute name
-    ``deconv_layers`` loads mmpose (and original SimpleBaseline / HRNet repo) checkpoints with ``strict=True``.
-
-    Note:
-        - B: batch size
-        - C: ``in_channels``
-        - C': ``out_channels[-1]``
-        - n: number of blocks, ``len(out_channels)``
+    """(B, C, H, W) -> (B, ``out_channels[-1]``, H * 2**n, W * 2**n), n = ``len(out_channels)``; indexed as
+    mmpose's ``HeatmapHead.deconv_layers``.
 
     Args:
-        in_channels (int): Channels C of the input feature map.
-        out_channels (Sequence[int]): Output channels of each block; must be non-empty.
-        kernel_sizes (Sequence[int]): Kernel size of each block's transposed conv, same length as
-            ``out_channels``. Each is 4 (padding 1, output_padding 0), 3 (padding 1, output_padding 1) or
-            2 (padding 0, output_padding 0), the three sizes for which stride 2 gives exactly twice the input size.
-        norm_cfg (dict, optional): mmcv norm layer config. ``None`` means ``dict(type='BN')``
-            (:class:`torch.nn.BatchNorm2d`, as mmpose and the original code).
-
-    Shapes:
-        - input: (B, C, H, W)
-        - output: (B, C', H * 2**n, W * 2**n)
+        in_channels (int): Input channels C.
+        out_channels (Sequence[int]): Channels of each block (non-empty).
+        kernel_sizes (Sequence[int]): 4, 3 or 2 per block.
+        norm_cfg (dict, optional): Default: ``dict(type='BN')``.
     """
 
     def __init__(self,
@@ -80,22 +57,12 @@ class DeconvStack(nn.Sequential):
         self.kernel_sizes = kernel_sizes
 
     def forward(self, x: Tensor) -> Tensor:
-        """Upsample ``x`` (B, C, H, W) to (B, C', H * 2**n, W * 2**n)."""
         return super().forward(x)
 
 
 def make_deconv_layers(*, in_channels: int, out_channels: Optional[Sequence[int]],
                        kernel_sizes: Optional[Sequence[int]]) -> Tuple[nn.Module, int]:
-    """A head's optional upsampling: a :class:`DeconvStack`, or ``nn.Identity`` when ``out_channels`` is empty.
-
-    Args:
-        in_channels (int): Channels of the head's input feature map.
-        out_channels (Sequence[int], optional): Output channels of each deconv block; ``None`` or empty: none.
-        kernel_sizes (Sequence[int], optional): Kernel size of each block, same length as ``out_channels``.
-
-    Returns:
-        tuple: the module (stored as a head's ``deconv_layers``) and its output channels.
-    """
+    """(module, output channels): a :class:`DeconvStack`, or ``nn.Identity`` without ``out_channels``."""
     if not out_channels:
         return nn.Identity(), in_channels
     if kernel_sizes is None or len(kernel_sizes) != len(out_channels):

@@ -1,21 +1,7 @@
-"""CPN's GlobalNet: a feature pyramid over the backbone stages, with a heatmap prediction at every level.
+"""CPN's GlobalNet (Chen et al., CVPR 2018, Sec. 3.1), as the authors' tf-cpn ``create_global_net``.
 
-Chen et al., "Cascaded Pyramid Network for Multi-Person Pose Estimation", CVPR 2018
-(https://arxiv.org/abs/1711.07319), Sec. 3.1 and Fig. 1, as in the authors' tf-cpn (``create_global_net``):
-
-- lateral: per level a 1x1 conv to ``channels`` with BN and ReLU;
-- top-down: the coarser level's pyramid feature is bilinearly upsampled to this level's size and passed through a
-  1x1 conv (bias, no BN, no activation; CPN uses 1x1 where FPN uses 3x3), then added to the lateral;
-- prediction: per level a 1x1 conv (BN, ReLU) and a 3x3 conv (bias) to K heatmaps, bilinearly resized to the
-  output size (intermediate supervision).
-
-tf-cpn's ``slim`` scope also puts BN after the 3x3 heatmap conv (pytorch-cpn and mmpose's ``MSPNHead`` keep it):
-with its 0-255 targets a unit-variance output is on the targets' scale, but with our peak-1 targets
-(:class:`~pose_plugins.codecs.blur_heatmap.CPNBlurHeatmap`) it starts every pixel about 1 away from the
-near-zero target and training first has to shrink BN's scale (measured: loss still 1.46 after 40 Adam steps).
-We use a plain conv initialised with N(0, 0.001) (:meth:`init_weights`), as SimpleBaseline / HRNet's final layer.
-
-Bilinear resizing uses ``align_corners=False`` (TF1's ``resize_bilinear`` matches neither PyTorch mode).
+Unlike tf-cpn, the 3x3 heatmap conv has no BN and starts from N(0, 0.001) (tf-cpn's BN suits its 0-255 targets,
+not peak-1 ones), and resizing uses ``align_corners=False``.
 """
 from typing import List, Sequence, Tuple
 
@@ -29,28 +15,13 @@ __all__ = ['GlobalNet']
 
 
 class GlobalNet(nn.Module):
-    """Feature pyramid (lateral 1x1 + upsampled 1x1) and per-level heatmap predictors.
-
-    Parameters: ``laterals.<i>`` (ConvModule 1x1, level i), ``merges.<i>`` (1x1 conv on the upsampled level
-    i + 1, added at level i; none for the coarsest level), ``predictors.<i>`` (1x1 ConvModule, 3x3 conv).
-    Levels are numbered as the backbone returns them: 0 = finest (C2, stride 4).
-
-    Note:
-        - B: batch size
-        - L: number of levels, ``len(in_channels)``
-        - C_i: ``in_channels[i]``; C: ``channels``; K: ``out_channels``
-        - h_i, w_i: size of level i; (H, W): ``out_size``
+    """Feature pyramid (lateral 1x1 conv + 1x1 conv of the upsampled coarser level) with a heatmap predictor per level.
 
     Args:
-        in_channels (Sequence[int]): Channels C_i of each backbone level, finest first (ResNet-50:
-            ``(256, 512, 1024, 2048)``).
-        channels (int): Pyramid width C (256 in the paper).
+        in_channels (Sequence[int]): Channels of each backbone level, finest first.
+        channels (int): Pyramid width C.
         out_channels (int): Number of keypoints K.
         norm_cfg (dict, optional): mmcv norm config. Default: ``dict(type='BN')``.
-
-    Shapes:
-        forward: L maps (B, C_i, h_i, w_i) -> (L pyramid maps (B, C, h_i, w_i), L heatmaps (B, K, H, W)), both
-        finest level first.
     """
 
     def __init__(self, *, in_channels: Sequence[int], channels: int, out_channels: int,
@@ -68,24 +39,11 @@ class GlobalNet(nn.Module):
             for _ in self.in_channels)
 
     def init_weights(self) -> None:
-        """N(0, 0.001) weights and zero bias for the heatmap convs (the rest keeps the head's ``init_cfg``).
-
-        mmengine's ``BaseModule.init_weights`` of the owning head calls this after applying the head's own
-        ``init_cfg`` and before loading a ``Pretrained`` checkpoint.
-        """
         for predictor in self.predictors:
             normal_init(predictor[-1], std=0.001, bias=0)
 
     def forward(self, feats: Sequence[Tensor], out_size: Tuple[int, int]) -> Tuple[List[Tensor], List[Tensor]]:
-        """Pyramid features and per-level heatmaps.
-
-        Args:
-            feats (Sequence[Tensor]): L maps (B, C_i, h_i, w_i), finest first.
-            out_size (Tuple[int, int]): Heatmap size (H, W).
-
-        Returns:
-            Tuple[List[Tensor], List[Tensor]]: Pyramid maps (B, C, h_i, w_i) and heatmaps (B, K, H, W), each
-            finest level first.
+        """L maps (B, C_i, h_i, w_i), finest first -> L pyramid maps (B, C, h_i, w_i) and L heatmaps (B, K, *out_size).
         """
         if len(feats) != len(self.in_channels):
             raise ValueError(f'GlobalNet expects {len(self.in_channels)} feature maps (in_channels='

@@ -1,12 +1,4 @@
-"""One hourglass of order n, defined recursively.
-
-Newell, Yang, Deng, "Stacked Hourglass Networks for Human Pose Estimation", ECCV 2016, Sec. 3.1, Fig. 3: at
-each resolution the features are kept by an upper branch and processed at half resolution by a lower branch,
-the two summed after nearest-neighbour upsampling; the lower branch of an order-n hourglass contains an
-order-(n-1) hourglass, down to a single residual module at the lowest resolution (4x4 pixels for order 4 on
-the 64x64 features of a 256x256 image). Names follow the authors' code
-(``hg.lua``: ``up1``, ``low1``, ``low2``, ``low3``), with one residual module per position as in the paper.
-"""
+"""One hourglass of order n (Newell et al., ECCV 2016, Sec. 3.1), named as the authors' ``hg.lua``."""
 from mmpose.utils.typing import OptConfigType
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -18,24 +10,12 @@ __all__ = ['HourglassModule']
 
 
 class HourglassModule(nn.Module):
-    """``up1(x) + upsample2x(low3(low2(low1(maxpool2x2(x)))))``; ``low2`` is an order-(n-1) hourglass or, for
-    order 1, a residual module.
-
-    Every residual module keeps the ``channels`` width, so input and output have the same shape. An order-n
-    hourglass has n max-pools and n nearest x2 upsamplings, and 3n + 1 residual modules.
-
-    Note:
-        B: batch size, C: ``channels``, n: ``order``, H, W: spatial size, both multiples of 2**n.
-
-    Shapes:
-        x: (B, C, H, W) -> (B, C, H, W)
+    """``up1(x) + upsample2x(low3(low2(low1(maxpool2x2(x)))))``, ``low2`` an order-(n-1) hourglass (or a residual).
 
     Args:
-        order (int): Number of halvings n (>= 1). Newell et al. use 4 (64x64 -> 4x4).
-        channels (int): Width C of every residual module (even).
-        norm_cfg (dict, optional): mmcv norm config of every norm layer. Default: ``dict(type='BN')``.
-        conv_cfg (dict, optional): mmcv conv config of every conv. Default: ``None``.
-        with_cp (bool): Activation checkpointing in every residual module. Default: False.
+        order (int): Number of halvings n.
+        channels (int): Width C (even).
+        norm_cfg, conv_cfg (dict, optional), with_cp (bool): As :class:`HourglassResidual`.
     """
 
     def __init__(self,
@@ -62,14 +42,7 @@ class HourglassModule(nn.Module):
         self.low3 = residual()
 
     def forward(self, x: Tensor) -> Tensor:
-        """Apply the hourglass.
-
-        Args:
-            x (Tensor): (B, C, H, W) with H and W multiples of 2**order.
-
-        Returns:
-            Tensor: (B, C, H, W).
-        """
+        """(B, C, H, W) -> (B, C, H, W); ``ValueError`` unless H and W are multiples of 2**order."""
         height, width = x.shape[-2:]
         if height % 2 or width % 2:
             raise ValueError(f'HourglassModule of order {self.order} needs an input whose height and width are '

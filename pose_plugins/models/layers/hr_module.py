@@ -1,17 +1,7 @@
-"""HRNet's high-resolution module: parallel multi-resolution branches followed by multi-scale fusion.
+"""HRNet's high-resolution module (Sun et al., CVPR 2019, Sec. 3): parallel branches, then multi-scale fusion.
 
-Sun et al., "Deep High-Resolution Representation Learning for Human Pose Estimation", CVPR 2019, Sec. 3
-("Parallel multi-resolution subnetworks", "Repeated multi-scale fusion", Fig. 3).
-
-Parameter names equal mmpose's ``HRModule`` (``branches.{b}.{k}.conv1`` ..., ``fuse_layers.{i}.{j}.0`` /
-``.1`` for the upsampling 1x1 conv / norm, ``fuse_layers.{i}.{j}.{k}.0`` / ``.1`` for the k-th stride-2 conv /
-norm of a downsampling chain), so mmpose and original HRNet checkpoints load with ``strict=True``.
-
-One intended difference from mmpose and the original code: the upsampling path resizes to the target branch's
-actual size (``F.interpolate(size=...)``) instead of by a fixed ``scale_factor=2**(j-i)``. For inputs whose
-sides are multiples of 2**(number of branches + 1) the two are identical; for other sizes mmpose fails with a
-shape mismatch while this module still fuses (stride-2 convs round sizes up, so the sizes differ by at most one
-pixel per halving).
+Parameter names equal mmpose's ``HRModule``. Unlike mmpose, upsampling resizes to the target branch's size rather
+than by ``2**(j - i)``, so any input size fuses (identical results where mmpose works).
 """
 from collections.abc import Sequence
 from typing import Optional
@@ -30,34 +20,15 @@ _UPSAMPLE_MODES = ('nearest', 'nearest-exact', 'bilinear', 'bicubic')
 
 
 class HRModule(nn.Module):
-    """Parallel residual branches, one per resolution, then every output branch sums all branches.
-
-    Branch ``b`` runs at 1/2**b of the resolution of branch 0. Fusion into output branch ``i`` takes, from
-    branch ``j``: itself if ``j == i``; if ``j > i`` (lower resolution) a 1x1 conv + norm then upsampling
-    (``upsample_cfg['mode']``, nearest by default) to branch ``i``'s size; if ``j < i`` (higher resolution)
-    ``i - j`` chained 3x3 stride-2 conv + norm with a ReLU between them and none after the last. The sum is
-    passed through a ReLU. With a single branch there is no fusion.
-
-    Note:
-        N images, M = number of branches, C_b = ``num_channels[b] * block.expansion`` output channels of
-        branch b, (H_b, W_b) = spatial size of branch b (H_b = ceil(H_{b-1} / 2)).
-
-    Shapes:
-        x: M tensors, x[b]: (N, in_channels[b], H_b, W_b)
-        output: M tensors (N, C_b, H_b, W_b) if ``multiscale_output`` else one tensor (N, C_0, H_0, W_0)
+    """Parallel residual branches; output branch i sums every branch j, through a 1x1 conv + norm + upsampling
+    (j > i) or ``i - j`` stride-2 3x3 conv + norm (j < i), then a ReLU.
 
     Args:
         block (type): :class:`BasicBlock` or :class:`Bottleneck`.
-        num_blocks (Sequence[int]): Blocks per branch, length M.
-        in_channels (Sequence[int]): Input channels per branch, length M. Not modified.
-        num_channels (Sequence[int]): Block width per branch, length M.
-        multiscale_output (bool): Fuse into every branch (True) or only into branch 0 (False). Default: True.
-        norm_cfg (dict, optional): Norm config of every norm layer. Default: ``dict(type='BN')``.
-        conv_cfg (dict, optional): Conv config of every conv layer. Default: ``None``.
-        with_cp (bool): Activation checkpointing in every block. Default: False.
-        upsample_cfg (dict, optional): ``mode`` (``'nearest'``, ``'nearest-exact'``, ``'bilinear'`` or
-            ``'bicubic'``) and ``align_corners`` of the fusion upsampling, as mmpose's ``extra['upsample']``.
-            Default: ``dict(mode='nearest', align_corners=None)``.
+        num_blocks, in_channels, num_channels (Sequence[int]): Per branch.
+        multiscale_output (bool): Fuse into every branch, else only branch 0. Default: True.
+        norm_cfg, conv_cfg (dict, optional), with_cp (bool): As :class:`ResidualBlock`.
+        upsample_cfg (dict, optional): ``mode`` and ``align_corners`` of the upsampling. Default: nearest.
     """
 
     def __init__(self,
@@ -110,7 +81,6 @@ class HRModule(nn.Module):
         return cfg['mode'], cfg['align_corners']
 
     def _make_fuse_layers(self, norm_cfg: dict, conv_cfg: OptConfigType) -> nn.ModuleList:
-        """``fuse_layers[i][j]`` maps branch ``j`` to output branch ``i`` (None when ``i == j``)."""
         channels = self.out_channels
         num_out = self.num_branches if self.multiscale_output else 1
 
@@ -122,11 +92,11 @@ class HRModule(nn.Module):
         for i in range(num_out):
             row: list[Optional[nn.Module]] = []
             for j in range(self.num_branches):
-                if j > i:  # lower resolution: 1x1 conv + norm here, upsampling in forward
+                if j > i:  # upsampled in forward
                     row.append(conv_norm(channels[j], channels[i], 1, 1, relu=False))
                 elif j == i:
                     row.append(None)
-                else:  # higher resolution: i - j halvings, the channel change in the last one
+                else:
                     num_down = i - j
                     row.append(nn.Sequential(*(
                         conv_norm(channels[j], channels[i] if k == num_down - 1 else channels[j], 3, 2,
@@ -135,13 +105,8 @@ class HRModule(nn.Module):
         return nn.ModuleList(rows)
 
     def forward(self, x: Sequence[Tensor]) -> list[Tensor]:
-        """Run the branches and fuse them.
-
-        Args:
-            x (Sequence[Tensor]): M tensors, x[b]: (N, in_channels[b], H_b, W_b).
-
-        Returns:
-            list[Tensor]: (N, C_b, H_b, W_b) for every branch b if ``multiscale_output``, else only b = 0.
+        """Branch inputs (N, in_channels[b], H_b, W_b) -> (N, out_channels[b], H_b, W_b) for every branch, or
+        branch 0 only without ``multiscale_output``.
         """
         if len(x) != self.num_branches:
             raise ValueError(f'HRModule with {self.num_branches} branches got {len(x)} inputs')
@@ -152,7 +117,7 @@ class HRModule(nn.Module):
         for i, row in enumerate(self.fuse_layers):
             target_size = feats[i].shape[-2:]
             total: Optional[Tensor] = None
-            for j, (layer, feat) in enumerate(zip(row, feats)):  # over branches, summed in order j = 0..M-1
+            for j, (layer, feat) in enumerate(zip(row, feats)):
                 if j == i:
                     term = feat
                 elif j > i:
@@ -161,11 +126,10 @@ class HRModule(nn.Module):
                 else:
                     term = layer(feat)
                 if total is None:
-                    total, owned = term, False  # may be a branch's own output: never written to
+                    total, owned = term, False  # a branch's own output: never written to
                 elif owned:
-                    total += term  # in place, as mmpose: the same sums in the same order, no new tensor
+                    total += term  # in place, as mmpose
                 else:
-                    total, owned = total + term, True  # the first sum is a new tensor of ours
-            # every row sums all (two or more) branches, so the sum is ours and ReLU runs in place (as mmpose's)
+                    total, owned = total + term, True
             fused.append(self.relu(total))
         return fused

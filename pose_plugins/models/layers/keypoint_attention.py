@@ -1,24 +1,12 @@
 """Keypoint-attention pooling: per-keypoint feature vectors pooled under the keypoints' own heatmaps.
 
-Kocabas, Huang, Hilliges, Black, "PARE: Part Attention Regressor for 3D Human Body Estimation", ICCV 2021
-(https://arxiv.org/abs/2104.08527): instead of one global average of the backbone's features, each body part's
-regressor input is the features averaged under that part's spatial attention map, so the regressor sees what is
-at each joint and where it is. PARE's ablation also uses keypoint heatmaps as the attention; that is what this
-layer does, with heatmaps trained against Gaussian targets (peak 1, values >= 0): the attention of keypoint k
-is its heatmap's positive part normalised to sum 1 -- the predicted Gaussian itself once the heatmap has
-learned it, about a uniform average over half the map at initialisation (small random values), i.e. global
-average pooling. A heatmap with no positive value pools nothing (zeros, no NaN).
-
-Several feature maps (HRNet's branches, the "feat_list"): the attention is average-pooled to each map's size
-(block means, sum preserved up to the block area) and normalised again there, so every branch is pooled under
-the same attention. The attention's centre of mass on the first map -- a soft-argmax of the keypoint in crop
-coordinates ``[-1, 1]`` -- is returned too. With ``centre_radius=r`` the centre is taken only over the
-``(2r + 1) x (2r + 1)`` cells around the heatmap's maximum (a local soft-argmax, as heatmap decoders refine the
-argmax): a second mode or a faint background elsewhere in the map then does not pull it. :func:`normalise_centres`
-removes the translation and scale of the K centres. 2D-to-3D lifting networks normalise their 2D input (Martinez,
-Hossain, Romero, Little, "A simple yet effective baseline for 3d human pose estimation", ICCV 2017, standardise it
-over the data set); here each pose is centred and scaled on its own, so what is left is the 2D pose's shape,
-independent of where the person stands in the crop and how large they are.
+PARE (Kocabas, Huang, Hilliges, Black, ICCV 2021, https://arxiv.org/abs/2104.08527) feeds each body part's
+regressor the features averaged under that part's attention map; as in PARE's ablation, the attention here is the
+keypoint heatmap: its positive part normalised to sum 1 (all zero, no NaN, without a positive value). For several
+feature maps (HRNet's branches) it is average-pooled to each map's size and renormalised. The attention's centre of
+mass (a soft-argmax in crop coordinates ``[-1, 1]``, optionally local around the maximum) is returned too;
+:func:`normalise_centres` removes its translation and scale per pose (Martinez et al., ICCV 2017, standardise the
+2D input over the data set instead).
 
 Note:
     B: batch size; K: keypoints; C_b: channels of map b, C = sum of C_b; H_0, W_0: the heatmaps' (and the first
@@ -37,8 +25,8 @@ _EPS = 1e-6
 
 
 def keypoint_attention(heatmaps: Tensor) -> Tensor:
-    """Attention weights (B, K, H * W) of heatmaps (B, K, H, W): the positive part over its sum (module
-    docstring); all zero for a heatmap without a positive value."""
+    """Attention weights (B, K, H * W) of heatmaps (B, K, H, W): the positive part over its sum; all zero for a
+    heatmap without a positive value."""
     if heatmaps.ndim != 4:
         raise ValueError(f'keypoint_attention: heatmaps must be (B, K, H, W), got {tuple(heatmaps.shape)}')
     weights = heatmaps.clamp_min(0.0).flatten(2)
@@ -84,14 +72,8 @@ def local_centres(heatmaps: Tensor, radius: int) -> Tensor:
 
 
 def normalise_centres(centres: Tensor) -> Tensor:
-    """The K centres less their mean, over their root-mean-square distance from it (module docstring).
-
-    Args:
-        centres (Tensor): (B, K, 2).
-
-    Returns:
-        Tensor: (B, K, 2), zero mean and unit RMS distance per sample; all zero where the K centres coincide.
-    """
+    """Centres (B, K, 2) -> (B, K, 2) less their mean, over their RMS distance from it (all zero where the K
+    centres coincide)."""
     if centres.ndim != 3 or centres.shape[-1] != 2:
         raise ValueError(f'normalise_centres: centres must be (B, K, 2), got {tuple(centres.shape)}')
     offsets = centres - centres.mean(dim=1, keepdim=True)

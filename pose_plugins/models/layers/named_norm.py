@@ -1,11 +1,4 @@
-"""``NamedNormMixin``: norm layers registered under mmcv's names (``bn1``, ``gn2`` ...) with ``norm{i}`` access.
-
-mmpose, mmdet and torchvision name the norm after ``conv{i}`` by its type (mmcv's ``build_norm_layer``:
-``bn{i}`` for BN / SyncBN, ``gn{i}`` for GN, ``in{i}`` ...), keep that name in ``norm{i}_name`` and read the
-layer through a ``norm{i}`` property. Their checkpoints load with ``strict=True`` only if ours do the same, so
-every pose_plugins module that names its norms this way (the residual blocks, the Hourglass residual, the
-backbone stems) uses this mixin, and nothing else writes ``norm{i}_name``.
-"""
+"""``NamedNormMixin``: norms registered under mmcv's names (``bn1``, ``gn2`` ...), as mmpose and torchvision."""
 from typing import Optional
 
 import torch.nn as nn
@@ -18,22 +11,9 @@ __all__ = ['NamedNormMixin']
 
 
 class NamedNormMixin:
-    """Adds :meth:`_add_norm`, :meth:`_add_conv_norm`, :meth:`get_norm` and :meth:`norm_property` to an
-    ``nn.Module`` subclass (list it before ``nn.Module`` in the bases; it has no ``__init__``).
-
-    Example:
-        >>> class Block(NamedNormMixin, nn.Module):
-        ...     norm1 = NamedNormMixin.norm_property(1)
-        ...     def __init__(self):
-        ...         super().__init__()
-        ...         self._add_conv_norm(1, 3, 8, kernel_size=3, conv_cfg=None, norm_cfg=None)
-        >>> [name for name, _ in Block().named_children()], type(Block().norm1).__name__
-        (['conv1', 'bn1'], 'BatchNorm2d')
-    """
 
     def _add_norm(self, index: int, channels: int, norm_cfg: OptConfigType) -> None:
-        """Build a norm over ``channels`` (``norm_cfg``, default BN), register it as mmcv names it with postfix
-        ``index`` (``bn{index}`` ...) and remember that name in ``norm{index}_name``."""
+        """Register a norm (default BN) as mmcv names it; store the name in ``norm{index}_name``."""
         norm_cfg = dict(type='BN') if norm_cfg is None else norm_cfg
         name, norm = build_norm_layer(norm_cfg, channels, postfix=index)
         setattr(self, f'norm{index}_name', name)
@@ -50,8 +30,7 @@ class NamedNormMixin:
                        padding: Optional[int] = None,
                        conv_cfg: OptConfigType,
                        norm_cfg: OptConfigType) -> None:
-        """Register ``conv{index}`` (bias-free, :meth:`ConvNormAct.build_conv`) then its norm (:meth:`_add_norm`),
-        in that order, as mmpose registers them (so ``state_dict`` keys come in the same order)."""
+        """Register a bias-free ``conv{index}``, then its norm (mmpose's order)."""
         self.add_module(
             f'conv{index}',
             ConvNormAct.build_conv(conv_cfg, in_channels, out_channels, kernel_size=kernel_size, stride=stride,
@@ -59,12 +38,10 @@ class NamedNormMixin:
         self._add_norm(index, out_channels, norm_cfg)
 
     def get_norm(self, index: int) -> nn.Module:
-        """The norm layer registered by ``_add_norm(index, ...)``."""
         return getattr(self, getattr(self, f'norm{index}_name'))
 
     @staticmethod
     def norm_property(index: int) -> property:
-        """A ``norm{index}`` property for a class body: ``norm1 = NamedNormMixin.norm_property(1)``."""
 
         def getter(self: 'NamedNormMixin') -> nn.Module:
             return self.get_norm(index)

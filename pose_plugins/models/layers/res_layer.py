@@ -1,9 +1,4 @@
-"""``make_res_layer``: a stage of residual blocks with the projection shortcut where shapes change.
-
-He et al., "Deep Residual Learning for Image Recognition", CVPR 2016 (projection shortcuts, option B); the
-``avg_down`` projection is ResNet-D of He et al., "Bag of Tricks for Image Classification with Convolutional
-Neural Networks", CVPR 2019, Sec. 4.1 (mmpose's ``ResLayer(avg_down=True)``).
-"""
+"""``make_res_layer``: a stage of residual blocks, as mmpose's ``ResLayer`` (``avg_down``: ResNet-D)."""
 from typing import Optional, Union
 
 import torch.nn as nn
@@ -32,35 +27,8 @@ def make_res_layer(block: ResBlockType,
                    norm_cfg: OptConfigType = None,
                    conv_cfg: OptConfigType = None,
                    with_cp: bool = False) -> nn.Sequential:
-    """Stack ``num_blocks`` residual blocks; the first one has ``stride`` and, where needed, a projection.
-
-    The projection (``0.downsample``) is a 1x1 conv with ``stride`` followed by a norm layer
-    (:class:`ConvNormAct` without ReLU: ``downsample.0`` / ``.1``), added when ``stride != 1`` or
-    ``inplanes != planes * expansion`` (He et al. 2016, option B), as in torchvision, mmpose and the original
-    HRNet code. With ``avg_down`` and ``stride != 1`` it is ``AvgPool2d(stride, ceil_mode=True,
-    count_include_pad=False)`` then the 1x1 conv with stride 1 and the norm (``downsample.0`` / ``.1`` / ``.2``),
-    as mmpose's ``ResLayer``. Used by HRNet's stage 1, every HRNet branch, the ResNet stages and CPN's RefineNet.
-
-    Shapes:
-        (N, inplanes, H, W) -> (N, planes * expansion, ceil(H / stride), ceil(W / stride))
-
-    Args:
-        block (type): :class:`BasicBlock` or :class:`Bottleneck` (any
-            :class:`~pose_plugins.models.layers.residual_block.ResidualBlock` subclass).
-        inplanes (int): Input channels.
-        planes (int): Block width; output channels are ``planes * expansion``.
-        num_blocks (int): Number of blocks (>= 1).
-        stride (int): Stride of the first block. Default: 1.
-        dilation (int): Dilation of every block. Default: 1.
-        style (str): ``'pytorch'`` or ``'caffe'``, where a bottleneck's stride sits. Default: ``'pytorch'``.
-        avg_down (bool): Downsample the projection with an average pool instead of a strided conv. Default: False.
-        expansion (int, optional): The blocks' expansion; ``None``: ``block.expansion``. Default: None.
-        norm_cfg (dict, optional): Norm config of every norm layer. Default: ``dict(type='BN')``.
-        conv_cfg (dict, optional): Conv config of every conv layer. Default: ``None``.
-        with_cp (bool): Activation checkpointing in every block. Default: False.
-
-    Returns:
-        nn.Sequential: Blocks named ``0``, ``1``, ...
+    """``num_blocks`` blocks; the first has ``stride`` and, where the shape changes, a 1x1 conv + norm projection
+    (with ``avg_down``, after an average pool). Arguments as :class:`ResidualBlock`.
     """
     check_count('make_res_layer', num_blocks=num_blocks)
     norm_cfg = dict(type='BN') if norm_cfg is None else norm_cfg

@@ -1,4 +1,4 @@
-"""Argument checks shared by the layers and backbones (errors name the owner, the argument and the value)."""
+"""Argument checks shared by the layers and backbones."""
 
 __all__ = ['check_count', 'is_count']
 
@@ -9,13 +9,7 @@ def is_count(value: object) -> bool:
 
 
 def check_count(owner: str, **values: object) -> None:
-    """Raise ``ValueError`` naming ``owner``, the argument and its value unless every value is a positive int.
-
-    Example:
-        >>> check_count('BasicBlock', planes=0)
-        Traceback (most recent call last):
-        ValueError: BasicBlock: planes must be a positive int, got 0
-    """
+    """Raise ``ValueError`` naming ``owner``, the argument and its value unless each is a positive int."""
     for name, value in values.items():
         if not is_count(value):
             raise ValueError(f'{owner}: {name} must be a positive int, got {value!r}')

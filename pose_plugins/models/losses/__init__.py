@@ -1,3 +1,4 @@
+"""Pose losses: heatmap, coordinate and mesh-recovery terms."""
 from .coordinate_l1_loss import CoordinateL1Loss
 from .keypoint_js_divergence_loss import KeypointJSDivergenceLoss
 from .keypoint_mse_loss import KeypointMSELoss

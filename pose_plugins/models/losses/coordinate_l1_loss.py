@@ -1,9 +1,4 @@
-"""L1 (or smooth L1) loss between predicted and target keypoint coordinates, 2D or 3D.
-
-The coordinate loss of integral regression: Sun et al., "Integral Human Pose Regression", ECCV 2018
-(https://arxiv.org/abs/1711.08229) and Moon et al.'s 3DMPPE PoseNet, ICCV 2019
-(https://arxiv.org/abs/1907.11346), whose 3D loss counts the depth term only for samples that have depth.
-"""
+"""L1 / smooth L1 loss on 2D or 3D keypoint coordinates, as integral regression (Sun et al., ECCV 2018; 3DMPPE)."""
 from typing import Optional
 
 import torch.nn.functional as F
@@ -16,29 +11,15 @@ __all__ = ['CoordinateL1Loss']
 
 @MODELS.register_module()
 class CoordinateL1Loss(nn.Module):
-    """Masked L1 (or smooth L1) between coordinates, averaged over every element of the (B, K, D) tensor.
+    """``loss_weight * mean(f(m * pred - m * target))`` over (B, K, D), ``f`` L1 or smooth L1.
 
-    With per-keypoint weights ``v`` (visibility, (B, K)) and, in 3D, depth weights ``d`` (has-depth, (B, K)),
-    the weight of each element is ``m[b, k, :2] = v[b, k]`` and ``m[b, k, 2] = v[b, k] * d[b, k]``, and::
-
-        loss = loss_weight * mean_{b,k,j}( f(m * pred - m * target)[b, k, j] )
-
-    with ``f = |.|`` or smooth L1. For L1 and 0/1 weights this is 3DMPPE's
-    ``mean((|dx| v + |dy| v + |dz| v d) / 3)``. Masked elements count in the mean's denominator (B * K * D), as in
-    3DMPPE and mmpose. With D = 2 and no depth weights the numbers equal mmpose's ``L1Loss`` / ``SmoothL1Loss``
-    with ``use_target_weight=True`` (the weight multiplies prediction and target before the criterion, as there).
-
-    Note:
-        - B: batch size (instances)
-        - K: number of keypoints
-        - D: coordinate dimensions, 2 or 3 (x, y, z)
+    ``m[b, k, :2] = v[b, k]``, ``m[b, k, 2] = v[b, k] * d[b, k]`` (visibility, has-depth); masked elements count
+    in the mean, as 3DMPPE and mmpose's ``L1Loss``.
 
     Args:
-        use_target_weight (bool): Apply the keypoint weights (visibility). With ``False`` passed weights are
-            ignored; with ``True`` they are required. Defaults to True.
-        smooth_l1_beta (float, optional): Use smooth L1 with this ``beta`` (``torch.nn.functional.smooth_l1_loss``;
-            mmpose's ``SmoothL1Loss`` uses 1.0) instead of L1. ``None`` means L1. Defaults to None.
-        loss_weight (float): Factor applied to the loss. Defaults to 1.0.
+        use_target_weight (bool): Apply keypoint weights (then required). Default: True.
+        smooth_l1_beta (float, optional): Smooth L1 with this beta; ``None``: L1. Default: None.
+        loss_weight (float): Default: 1.0.
     """
 
     def __init__(self,
@@ -58,18 +39,7 @@ class CoordinateL1Loss(nn.Module):
                 target: Tensor,
                 target_weights: Optional[Tensor] = None,
                 depth_weights: Optional[Tensor] = None) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            output (Tensor): Predicted coordinates, (B, K, D).
-            target (Tensor): Target coordinates, (B, K, D).
-            target_weights (Tensor, optional): Keypoint weights, (B, K). Required when ``use_target_weight``.
-            depth_weights (Tensor, optional): Has-depth weights of the z term, (B, K); only with D = 3. ``None``
-                means every keypoint with a weight has depth.
-
-        Returns:
-            Tensor: Scalar loss.
-        """
+        """Coordinates (B, K, D), D = 2 or 3; ``target_weights``, ``depth_weights`` (B, K) -> scalar loss."""
         if output.shape != target.shape or output.ndim != 3 or output.shape[-1] not in (2, 3):
             raise ValueError(f'CoordinateL1Loss: output and target must both be (B, K, 2) or (B, K, 3), got output '
                              f'{tuple(output.shape)} and target {tuple(target.shape)}')

@@ -1,9 +1,4 @@
-"""Mean squared error between predicted and target keypoint heatmaps.
-
-The heatmap regression loss of Tompson et al. (NeurIPS 2014), used by Simple Baselines (Xiao et al., ECCV 2018),
-HRNet (Sun et al., CVPR 2019), Stacked Hourglass (Newell et al., ECCV 2016) and CPN's GlobalNet (Chen et al.,
-CVPR 2018).
-"""
+"""Heatmap MSE loss (Tompson et al., NeurIPS 2014), as in SimpleBaseline, HRNet, Hourglass and CPN."""
 from typing import Optional
 
 import torch.nn.functional as F
@@ -15,11 +10,7 @@ __all__ = ['KeypointMSELoss', 'check_heatmap_loss_inputs']
 
 
 def check_heatmap_loss_inputs(output: Tensor, target: Tensor, target_weights: Optional[Tensor] = None) -> None:
-    """Raise ``ValueError`` unless ``output`` and ``target`` are equal-shaped (B, K, H, W) heatmaps and
-    ``target_weights`` (if given) is (B, K) or (B, K, H, W).
-
-    Shared by the heatmap losses (:class:`KeypointMSELoss`, ``KeypointOHKMMSELoss``).
-    """
+    """``ValueError`` unless the heatmaps are (B, K, H, W) alike and weights (B, K) or (B, K, H, W)."""
     if output.shape != target.shape:
         raise ValueError(f'output and target heatmaps must have the same shape, got output {tuple(output.shape)} '
                          f'and target {tuple(target.shape)}')
@@ -33,37 +24,15 @@ def check_heatmap_loss_inputs(output: Tensor, target: Tensor, target_weights: Op
 
 @MODELS.register_module()
 class KeypointMSELoss(nn.Module):
-    """Masked mean squared error between heatmaps, averaged over every element of the (B, K, H, W) tensor.
+    """``loss_weight * mean(m * (output - target) ** 2)``; masked elements count in the mean.
 
-    ``loss = loss_weight * mean_{b,k,y,x}( m[b,k,y,x] * (output - target)[b,k,y,x] ** 2 )`` where the mask
-    ``m`` is the product of whichever of these apply (each broadcast to (B, K, H, W)):
-
-    - the target weights, when ``use_target_weight=True`` (keypoint-wise (B, K) or pixel-wise (B, K, H, W));
-    - the ``mask`` argument (valid pixels, (B, K, H, W) or (B, 1, H, W));
-    - when ``skip_empty_channel=True``, 0 for every channel whose target heatmap is all zero, else 1.
-
-    Masked elements still count in the mean's denominator (B * K * H * W), as in mmpose.
-
-    Note:
-        - B: batch size (instances)
-        - K: number of keypoints
-        - H, W: heatmap height and width
-
-    Differences from the references:
-        - The original HRNet / Simple Baselines repos' ``JointsMSELoss`` multiplies by 0.5 and weights the
-          *heatmaps* (``MSE(w * pred, w * gt)``, i.e. ``w**2`` on the squared error). We follow mmpose's
-          ``KeypointMSELoss``: no 0.5 factor, the weight multiplies the squared error. For the usual 0/1 weights
-          the two differ exactly by the factor 0.5; use ``loss_weight=0.5`` to reproduce the original numbers.
-        - mmpose stores ``use_target_weight`` but never reads it (it applies ``target_weights`` whenever they are
-          passed). Here the flag decides: with ``use_target_weight=False`` passed weights are ignored; with
-          ``True`` they are required. With ``use_target_weight=True`` the numbers equal mmpose's.
+    ``m`` multiplies the target weights (with ``use_target_weight``), ``mask`` and, with ``skip_empty_channel``, 0
+    for all-zero targets. Equals mmpose's ``KeypointMSELoss``, except that ``use_target_weight`` is honoured.
 
     Args:
-        use_target_weight (bool): Multiply each keypoint's (or pixel's) squared error by its target weight.
-            Defaults to ``False``.
-        skip_empty_channel (bool): Mask out channels whose target heatmap has no non-zero value (no visible
-            ground-truth keypoint). Defaults to ``False``.
-        loss_weight (float): Factor applied to the loss. Defaults to 1.0.
+        use_target_weight (bool): Weight the squared errors (weights then required). Default: False.
+        skip_empty_channel (bool): Mask channels whose target is all zero. Default: False.
+        loss_weight (float): Default: 1.0.
     """
 
     def __init__(self,
@@ -81,18 +50,8 @@ class KeypointMSELoss(nn.Module):
                 target: Tensor,
                 target_weights: Optional[Tensor] = None,
                 mask: Optional[Tensor] = None) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            output (Tensor): Predicted heatmaps, (B, K, H, W).
-            target (Tensor): Target heatmaps, (B, K, H, W).
-            target_weights (Tensor, optional): Keypoint weights (B, K) or pixel weights (B, K, H, W). Required
-                when ``use_target_weight=True``, ignored otherwise.
-            mask (Tensor, optional): Valid-pixel mask, (B, K, H, W) or (B, 1, H, W) (any dim may be 1 and is
-                broadcast). ``None`` means every pixel is valid.
-
-        Returns:
-            Tensor: Scalar loss.
+        """Heatmaps (B, K, H, W); ``target_weights`` (B, K) or (B, K, H, W); ``mask`` broadcastable to the
+        heatmaps -> scalar loss.
         """
         check_heatmap_loss_inputs(output, target, target_weights)
         if self.use_target_weight and target_weights is None:
@@ -107,7 +66,6 @@ class KeypointMSELoss(nn.Module):
 
     def _combined_mask(self, target: Tensor, target_weights: Optional[Tensor],
                        mask: Optional[Tensor]) -> Optional[Tensor]:
-        """Product of the applicable masks, broadcastable to ``target`` (B, K, H, W); ``None`` if none apply."""
         factors = []
         if mask is not None:
             if mask.ndim != target.ndim or any(m != t and m != 1 for m, t in zip(mask.shape, target.shape)):

@@ -1,10 +1,4 @@
-"""The shape prior of mesh recovery: small betas, i.e. a body near the model's mean shape.
-
-SMPL's shape space is PCA-whitened (Loper et al., SIGGRAPH Asia 2015), so ``||beta||^2`` is the negative log of
-a Gaussian prior up to a constant; SPIN (Kolotouros et al., ICCV 2019, ``beta_loss_weight = 0.001``) applies it
-to every regressed shape, with or without SMPL ground truth, which keeps images with 2D keypoints only from
-explaining them by extreme shapes.
-"""
+"""Shape prior of mesh recovery: ``||beta||^2``, a Gaussian prior on SMPL's whitened shapes (as SPIN, ICCV 2019)."""
 from torch import Tensor, nn
 
 from pose_plugins.registry import MODELS
@@ -14,25 +8,14 @@ __all__ = ['ShapePriorLoss']
 
 @MODELS.register_module()
 class ShapePriorLoss(nn.Module):
-    """``loss_weight * mean(betas ** 2)``.
-
-    Args:
-        loss_weight (float): Factor on the loss. Defaults to 0.001 (SPIN).
-    """
+    """``loss_weight * mean(betas ** 2)``; ``loss_weight`` defaults to SPIN's 0.001."""
 
     def __init__(self, *, loss_weight: float = 0.001) -> None:
         super().__init__()
         self.loss_weight = loss_weight
 
     def forward(self, betas: Tensor) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            betas (Tensor): (B, S) regressed shape coefficients.
-
-        Returns:
-            Tensor: Scalar loss.
-        """
+        """Betas (B, S) -> scalar loss."""
         if betas.ndim != 2:
             raise ValueError(f'ShapePriorLoss: betas must be (B, S), got {tuple(betas.shape)}')
         return betas.pow(2).mean() * self.loss_weight

@@ -3,8 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from pose_plugins.models.heads.smpl_regression_head import NEUTRAL_MEAN_PARAMS, SMPLRegressionHead
+from pose_plugins.body_models import NEUTRAL_MEAN_PARAMS
+from pose_plugins.models.heads.smpl_regression_head import SMPLRegressionHead
+from pose_plugins.synthetic import SyntheticSMPL  # noqa: F401  (registers pose_plugins.SyntheticSMPL)
 
+BODY = dict(type='pose_plugins.SyntheticSMPL')
 SIZE = 64
 
 
@@ -12,9 +15,16 @@ SIZE = 64
 def head():
     """A small head (two feature maps, hidden width 32) on the synthetic body model (built once: ~1 s)."""
     torch.manual_seed(0)
-    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32)
+    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32)
     head.init_weights()
     return head
+
+
+def _samples(batch):
+    """Data samples as mmpose's estimator passes them (the mesh head reads only their number)."""
+    from mmpose.structures import PoseDataSample
+    return [PoseDataSample(metainfo=dict(flip_indices=list(range(17)), input_size=(SIZE, SIZE)))
+            for _ in range(batch)]
 
 
 def _feats(batch=3, seed=0):
@@ -54,7 +64,7 @@ def test_gradients_reach_every_regressor_parameter(head):
                            'loss_shape_prior'}
     sum(losses.values()).backward()
     params = dict(head.named_parameters())
-    assert set(params) == {f'{n}.{p}' for n in ('fc1', 'fc2', 'decpose', 'decshape', 'deccam')
+    assert set(params) == {f'regressor.{n}.{p}' for n in ('fc1', 'fc2', 'decpose', 'decshape', 'deccam')
                            for p in ('weight', 'bias')}
     dead = [n for n, p in params.items() if p.grad is None or not p.grad.abs().sum() > 0]
     assert not dead, dead
@@ -65,33 +75,33 @@ def test_mean_params_file(tmp_path):
     path = tmp_path / 'mean.npz'
     pose = np.tile([1.0, 0.0, 0.0, 1.0, 0.0, 0.0], 24) + rng.normal(size=144) * 0.01
     np.savez(path, pose=pose, shape=rng.normal(size=10), cam=np.array([0.8, 0.1, 0.0]))
-    head = SMPLRegressionHead(in_channels=4, input_size=(SIZE, SIZE), hidden_channels=8, mean_params=str(path))
-    np.testing.assert_allclose(head.init_pose.numpy(), pose, rtol=1e-6)  # float32 of the file's values
+    head = SMPLRegressionHead(body_model=BODY, in_channels=4, input_size=(SIZE, SIZE), hidden_channels=8, mean_params=str(path))
+    np.testing.assert_allclose(head.regressor.init_pose.numpy(), pose, rtol=1e-6)  # float32 of the file's values
     assert head.state_dict().keys().isdisjoint({'init_pose', 'init_shape', 'init_cam'})  # not in checkpoints
     np.savez(tmp_path / 'bad.npz', pose=pose[:100], shape=np.zeros(10), cam=np.zeros(3))
     with pytest.raises(ValueError, match=r'bad.npz: "pose" has 100 values'):
-        SMPLRegressionHead(in_channels=4, input_size=(SIZE, SIZE), mean_params=str(tmp_path / 'bad.npz'))
+        SMPLRegressionHead(body_model=BODY, in_channels=4, input_size=(SIZE, SIZE), mean_params=str(tmp_path / 'bad.npz'))
     with pytest.raises(ValueError, match='square crop'):
-        SMPLRegressionHead(in_channels=4, input_size=(48, 64))
+        SMPLRegressionHead(body_model=BODY, in_channels=4, input_size=(48, 64))
 
 
 def test_flip_back_mirrors_the_projected_body(head):
     """The parameters of a mirrored crop, mirrored back (flip test), give the mirror image of the body: 2D
     keypoints at ``x -> SIZE - 1 - x`` with left and right swapped, and the same root-relative depth."""
-    from pose_plugins.datasets.synthetic import COCO_FLIP_INDICES
+    from pose_plugins.synthetic import COCO_FLIP_INDICES
     gen = torch.Generator().manual_seed(3)
     rotmat = head.forward(_feats(2, seed=3))['rotmat'].detach()
     params = dict(rotmat=rotmat, betas=torch.randn(2, 10, generator=gen) * 0.5,
                   camera=torch.tensor([[0.9, 0.05, -0.1], [1.1, -0.2, 0.1]]))
     original = head.body(params['rotmat'], params['betas'], params['camera'])
-    back = head.mirror_parameters(params)
+    back = head.flip_back(params, {}, {})
     mirrored = head.body(back['rotmat'], back['betas'], back['camera'])
     px = original['keypoints_2d'] * SIZE
     expected = torch.stack([SIZE - 1 - px[..., 0], px[..., 1]], -1)[:, list(COCO_FLIP_INDICES)]
     # the synthetic body is mirror-symmetric to float32 rounding; the projection's depth term differs by
     # |X| * tx / tz ~ 1e-4 px between the two sides; 0.02 px is far below a pixel
     torch.testing.assert_close(mirrored['keypoints_2d'] * SIZE, expected, atol=0.02, rtol=0)
-    twice = head.mirror_parameters(back)
+    twice = head.flip_back(back, {}, {})
     for key in params:
         torch.testing.assert_close(twice[key], params[key], atol=1e-5, rtol=0)
 
@@ -99,8 +109,8 @@ def test_flip_back_mirrors_the_projected_body(head):
 def test_predict_with_flip_test(head):
     head.eval()
     feats = _feats(2)
-    plain = head.predict(feats, [None] * 2)
-    flipped = head.predict([feats, tuple(f.flip(-1) for f in feats)], [None] * 2, dict(flip_test=True))
+    plain = head.predict(feats, _samples(2))
+    flipped = head.predict([feats, tuple(f.flip(-1) for f in feats)], _samples(2), dict(flip_test=True))
     assert len(flipped) == 2
     for p, f in zip(plain, flipped):
         assert set(f.keys()) == {'keypoints', 'keypoint_scores', 'keypoints_3d', 'vertices', 'smpl_pose', 'smpl_rotmat',
@@ -110,7 +120,7 @@ def test_predict_with_flip_test(head):
         np.testing.assert_allclose(r @ r.transpose(0, 2, 1), np.broadcast_to(np.eye(3), r.shape), atol=1e-5)
         assert np.all(f.keypoint_scores == 1)
     with pytest.raises(ValueError, match='flip_test expects feats'):
-        head.predict(feats, [None] * 2, dict(flip_test=True))
+        head.predict(feats, _samples(2), dict(flip_test=True))
     head.train()
 
 
@@ -119,9 +129,9 @@ def test_losses_fall_when_fitting_a_batch():
     -> 3D and projected keypoints, 0.3-rad random joint rotations away from the start). Seeds 0 / 1 of the head
     ended at (last / first): 2D 0.343 / 0.347, 3D 0.243 / 0.242, pose 0.756 / 0.750 (the betas term, weight 0.2,
     is traded against the joint terms in so few steps and not checked); thresholds 0.5, 0.4, 0.9."""
-    from pose_plugins.models.layers.rotation_6d import matrix_to_axis_angle
+    from pose_plugins.geometry import matrix_to_axis_angle
     torch.manual_seed(0)
-    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32, dropout=0.0)
+    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32, dropout=0.0)
     head.init_weights()
     feats = _feats(2, seed=5)
     with torch.no_grad():  # ground truth: the head's own start, pose and shape perturbed
@@ -150,16 +160,16 @@ def test_losses_fall_when_fitting_a_batch():
 def test_grid_pooling_keeps_where_features_are():
     """``pooled_size`` s: each map averaged over s x s cells (block means), flattened channel-major and
     concatenated; a map smaller than the grid repeats its values; fc1 takes C s^2 features."""
-    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32, pooled_size=2)
+    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32, pooled_size=2)
     feats = (torch.randn(3, 4, 16, 16), torch.randn(3, 8, 1, 1))
     pooled = head.pool_features(feats)
-    assert pooled.shape == (3, (4 + 8) * 4) and head.fc1.in_features == (4 + 8) * 4 + 144 + 10 + 3
+    assert pooled.shape == (3, (4 + 8) * 4) and head.regressor.fc1.in_features == (4 + 8) * 4 + 144 + 10 + 3
     blocks = feats[0].reshape(3, 4, 2, 8, 2, 8).mean(dim=(3, 5)).reshape(3, 16)  # (cell row, cell column)
     torch.testing.assert_close(pooled[:, :16], blocks)
     torch.testing.assert_close(pooled[:, 16:], feats[1].reshape(3, 8, 1).expand(-1, -1, 4).reshape(3, 32))
     assert head(feats)['betas'].shape == (3, 10)
     with pytest.raises(ValueError, match='pooled_size must be an int >= 1'):
-        SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), pooled_size=0)
+        SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), pooled_size=0)
 
 
 def test_auxiliary_heatmaps_are_msra_targets_of_the_2d_labels():
@@ -169,7 +179,7 @@ def test_auxiliary_heatmaps_are_msra_targets_of_the_2d_labels():
     invisible keypoint's channel holds), and of all-zero maps ``w * mean(weight * target^2)``."""
     from pose_plugins.codecs import MSRAHeatmap
     torch.manual_seed(0)
-    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
                               auxiliary_heatmaps=dict(sigma=1.0))
     head.init_weights()
     targets = _targets(2)
@@ -198,7 +208,7 @@ def test_auxiliary_heatmaps_are_msra_targets_of_the_2d_labels():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in head.keypoint_heatmaps.parameters())
     for bad in (dict(sigma=0.0), dict(sigma=1.0, weight=2.0), dict()):
         with pytest.raises(ValueError, match='auxiliary_heatmaps must be'):
-            SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), auxiliary_heatmaps=bad)
+            SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), auxiliary_heatmaps=bad)
 
 
 def test_keypoint_attention_regresses_from_the_pooled_keypoints():
@@ -208,10 +218,10 @@ def test_keypoint_attention_regresses_from_the_pooled_keypoints():
     predict work; the option needs the heatmaps and the global pooling."""
     from pose_plugins.models.layers.keypoint_attention import keypoint_attention_pool
     torch.manual_seed(0)
-    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
                               auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True)
     head.init_weights()
-    assert head.fc1.in_features == 17 * (4 + 8 + 2) + 144 + 10 + 3
+    assert head.regressor.fc1.in_features == 17 * (4 + 8 + 2) + 144 + 10 + 3
     feats = _feats(2)
     heatmaps = head.keypoint_heatmaps(feats[0])
     pooled, centres = keypoint_attention_pool(feats, heatmaps)
@@ -223,12 +233,12 @@ def test_keypoint_attention_regresses_from_the_pooled_keypoints():
     (losses['loss_kpt_3d'] + losses['loss_smpl_pose']).backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in head.keypoint_heatmaps.parameters())
     head.eval()
-    preds = head.predict([feats, tuple(torch.flip(f, [3]) for f in feats)], [None, None], dict(flip_test=True))
+    preds = head.predict([feats, tuple(torch.flip(f, [3]) for f in feats)], _samples(2), dict(flip_test=True))
     assert len(preds) == 2 and preds[0].keypoints.shape == (1, 17, 2)
     assert all(np.isfinite(p.vertices).all() for p in preds)
     for kwargs in (dict(), dict(auxiliary_heatmaps=dict(sigma=1.0), pooled_size=2)):
         with pytest.raises(ValueError, match='keypoint_attention=True pools under the auxiliary heatmaps'):
-            SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), keypoint_attention=True, **kwargs)
+            SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), keypoint_attention=True, **kwargs)
 
 
 def test_regressor_inputs_lift_the_local_centres():
@@ -238,11 +248,11 @@ def test_regressor_inputs_lift_the_local_centres():
     the argument."""
     from pose_plugins.models.layers.keypoint_attention import local_centres, normalise_centres
     torch.manual_seed(0)
-    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
                               auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True,
                               regressor_inputs=('centres', 'normalised_centres'), centre_radius=2)
     head.init_weights()
-    assert head.fc1.in_features == 17 * 4 + 144 + 10 + 3
+    assert head.regressor.fc1.in_features == 17 * 4 + 144 + 10 + 3
     feats = _feats(2)
     heatmaps = head.keypoint_heatmaps(feats[0])
     centres = local_centres(heatmaps, 2)
@@ -252,17 +262,17 @@ def test_regressor_inputs_lift_the_local_centres():
     head.train()
     losses = head.loss_terms(head(feats), _targets(2))
     sum(losses.values()).backward()
-    regressor = [head.fc1, head.fc2, head.decpose, head.decshape, head.deccam]
+    regressor = list(head.regressor.children())
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for m in regressor for p in m.parameters())
     assert all(p.grad is None for p in head.keypoint_heatmaps.parameters())
     attention = dict(auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True)
     for bad in (dict(regressor_inputs=()), dict(regressor_inputs=('centres', 'centres')),
                 dict(regressor_inputs=('pixels', )), dict(regressor_inputs=('centres', ), keypoint_attention=False)):
         with pytest.raises(ValueError, match='regressor_inputs must be distinct entries'):
-            SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), **dict(attention, **bad))
+            SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), **dict(attention, **bad))
     for bad in (dict(centre_radius=-1), dict(centre_radius=2.0), dict(centre_radius=1, keypoint_attention=False)):
         with pytest.raises(ValueError, match='centre_radius must be None or an int >= 0'):
-            SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), **dict(attention, **bad))
+            SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), **dict(attention, **bad))
 
 
 def test_a_2d_heatmap_checkpoint_starts_the_auxiliary_heatmaps():
@@ -272,14 +282,14 @@ def test_a_2d_heatmap_checkpoint_starts_the_auxiliary_heatmaps():
     of another shape, or a head without the heatmaps, leaves it an unexpected key and changes nothing."""
     from mmengine.runner.checkpoint import load_state_dict
     torch.manual_seed(0)
-    head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
                               auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True)
     wrapper = torch.nn.Module()
     wrapper.head = head
     final = dict(weight=torch.randn(17, 4, 1, 1), bias=torch.randn(17))
     two_d = {f'head.final_layer.{k}': v for k, v in final.items()}
     result = wrapper.load_state_dict(two_d, strict=False)
-    assert not result.unexpected_keys and 'head.fc1.weight' in result.missing_keys
+    assert not result.unexpected_keys and 'head.regressor.fc1.weight' in result.missing_keys
     assert torch.equal(head.keypoint_heatmaps.weight, final['weight'])
     assert torch.equal(head.keypoint_heatmaps.bias, final['bias'])
 
@@ -292,5 +302,5 @@ def test_a_2d_heatmap_checkpoint_starts_the_auxiliary_heatmaps():
     assert sorted(wrapper.load_state_dict(wrong, strict=False).unexpected_keys) == sorted(wrong)
     assert torch.equal(head.keypoint_heatmaps.weight, before)
     plain = torch.nn.Module()
-    plain.head = SMPLRegressionHead(in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32)
+    plain.head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32)
     assert sorted(plain.load_state_dict(two_d, strict=False).unexpected_keys) == sorted(two_d)

@@ -1,0 +1,32 @@
+"""``tools/convert_smpl_model.py``: a SMPL model file (an official chumpy .pkl) converted once into a clean .npz by
+:func:`~pose_plugins.body_models.load_smpl_model_file` and ``save_smpl_model_file``."""
+import argparse
+from pathlib import Path
+from typing import Optional, Sequence
+
+from pose_plugins.body_models import load_smpl_model_file, save_smpl_model_file
+
+__all__ = ['main', 'parse_args']
+
+
+def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> argparse.Namespace:
+    """``tools/convert_smpl_model.py``'s arguments (``argv`` None: ``sys.argv[1:]``)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('input', help='the SMPL model file (.pkl as distributed, or .npz)')
+    parser.add_argument('output', help='the new .npz (must not exist)')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> Path:
+    """Convert and return the output path. Exits (SystemExit with a message) when the output is not a ``.npz`` or
+    exists; the reader's errors (a refused pickled global, a file not in SMPL's format) propagate."""
+    args = parse_args(argv, description=description)
+    output = Path(args.output)
+    if output.suffix.lower() != '.npz':
+        raise SystemExit(f'convert_smpl_model.py: the output must be a .npz file, got {output}')
+    if output.exists():
+        raise SystemExit(f'convert_smpl_model.py: {output} exists; not overwriting it')
+    arrays = load_smpl_model_file(args.input)
+    save_smpl_model_file(output, arrays)
+    print(f'wrote {output}: ' + ', '.join(f'{key} {tuple(value.shape)}' for key, value in arrays.items()))
+    return output
