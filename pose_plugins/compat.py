@@ -1,22 +1,30 @@
 """Adapters our dependency stack needs, each a no-op where it is not needed: safe loading of mmengine checkpoints
 under torch >= 2.6 (:func:`load_checkpoint_safely`), distributed training on CPU (:func:`setup_cpu_distributed`)
-and a torchvision stand-in for mmpose's visualizer where none is installed (:func:`install_torchvision_stand_in`).
+and a torchvision stand-in for mmpose's visualizer where none is installed (:func:`install_torchvision_stand_in`);
+clear errors for unreadable checkpoints, and the block our tools run in that drops known third-party noise
+(:func:`quiet_known_messages`).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import os
 import pickle
+import re
 import subprocess
 import sys
-from typing import Any, MutableMapping, Optional
+import warnings
+import zipfile
+from typing import Any, Iterator, MutableMapping, Optional
 
 import numpy as np
 import torch
 
 __all__ = [
-    'UnsafeCheckpointError', 'install', 'install_safe_checkpoint_loader', 'install_torchvision_stand_in',
-    'load_checkpoint_safely', 'setup_cpu_distributed'
+    'KNOWN_LOG_MESSAGES', 'KNOWN_WARNINGS', 'UnreadableCheckpointError', 'UnsafeCheckpointError', 'install',
+    'install_safe_checkpoint_loader', 'install_torchvision_stand_in', 'load_checkpoint_safely', 'quiet_known_messages',
+    'setup_cpu_distributed'
 ]
 
 
@@ -33,6 +41,37 @@ def install() -> None:
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint's pickle asks for a global outside the safe allowlist; it was not loaded."""
+
+
+class UnreadableCheckpointError(ValueError):
+    """A checkpoint file cannot be read (empty, truncated, corrupted, not a torch checkpoint); the message names the
+    file and the reason."""
+
+
+def _looks_like_a_checkpoint(filename: str) -> bool:
+    """Whether ``filename`` is a complete zip archive (torch's format) or a pickle (torch's legacy format)."""
+    with open(filename, 'rb') as f:
+        head = f.read(2)
+    return head.startswith(b'\x80') or head == b'PK' and zipfile.is_zipfile(filename)
+
+
+def _why_unreadable(filename: str, err: Optional[BaseException]) -> str:
+    """The reason, in words, why torch could not read ``filename`` (``err``: what torch raised, if it tried)."""
+    size = os.path.getsize(filename)
+    if size == 0:
+        return 'the file is empty (0 bytes)'
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    said = next((line.strip() for line in str(err or '').split('\n') if line.strip()), '')
+    said = f' (torch: {type(err).__name__}: {said.split(". ")[0][:200]})' if said else ''
+    if head.startswith(b'PK'):
+        if not zipfile.is_zipfile(filename):
+            return (f'it is truncated: a zip archive of {size} bytes without its end (central directory), e.g. from '
+                    'an interrupted save or copy')
+        return f'it is corrupted: a complete zip archive whose contents torch cannot read{said}'
+    if not head.startswith(b'\x80'):
+        return f'it is not a torch checkpoint (neither a zip archive nor a pickle, {size} bytes)'
+    return f'it is not a readable torch checkpoint (a pickle torch cannot load){said}'
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
@@ -72,10 +111,25 @@ def load_checkpoint_safely(filename: str, map_location: Optional[Any] = None) ->
     Raises:
         FileNotFoundError: ``filename`` does not exist.
         UnsafeCheckpointError: the pickle asks for a global outside the allowlist.
+        UnreadableCheckpointError: the file is empty, truncated, corrupted or not a torch checkpoint (the message
+            names the file and the reason, instead of torch's ``PytorchStreamReader failed ...``).
     """
     filename = os.path.expanduser(filename)
     if not os.path.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found')
+    if not _looks_like_a_checkpoint(filename):  # torch would report a pickle opcode or a miniz error
+        raise UnreadableCheckpointError(f'checkpoint {filename} cannot be read: {_why_unreadable(filename, None)}')
+    try:
+        return _load_allowlisted(filename, map_location)
+    except (RuntimeError, EOFError, KeyError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError) as err:
+        if isinstance(err, UnsafeCheckpointError) or (isinstance(err, RuntimeError) and 'CUDA' in str(err)):
+            raise  # a refused global; a CUDA checkpoint on a machine without CUDA: torch's message says it
+        raise UnreadableCheckpointError(f'checkpoint {filename} cannot be read: {_why_unreadable(filename, err)}') \
+            from err
+
+
+def _load_allowlisted(filename: str, map_location: Optional[Any]) -> Any:
+    """:func:`load_checkpoint_safely` without the check of the file and the wrapping of torch's read errors."""
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:
@@ -163,3 +217,41 @@ def install_torchvision_stand_in() -> bool:
     spec = importlib.util.find_spec('torchvision')
     return spec is not None and spec.origin is not None \
         and os.path.dirname(os.path.dirname(spec.origin)) == startup.STAND_IN_DIR
+
+
+#: Third-party warnings a user of our tools can do nothing about: (message regex, module regex of the warning's
+#: origin). mmengine's ``get_installed_path`` imports the deprecated ``pkg_resources``; mmpose's datasets name their
+#: keypoint metainfo by a path relative to mmpose's checkout and fall back to the installed copy, warning each time.
+KNOWN_WARNINGS = (
+    (r'pkg_resources is deprecated as an API', r'mmengine\.utils\.package_utils'),
+    (r'The metainfo config file "configs/_base_/datasets/\w+\.py" does not exist\. A matched config file "[^"]*'
+     r'/mmpose/\.mim/configs/_base_/datasets/\w+\.py" will be used instead\.', r'mmpose\.datasets\.datasets\.utils'),
+)
+#: mmengine log messages of the same kind: mmpose has no "function" registry, so mmengine's inferencer, looking up
+#: ``pseudo_collate`` under the scope "mmpose", falls back to mmengine's registry (the right one) and says so.
+KNOWN_LOG_MESSAGES = (
+    re.compile(r'Failed to search registry with scope "mmpose" in the "function" registry tree\. As a workaround, '
+               r'the current "function" registry in "mmengine" is used to build instance\.'),
+)
+
+
+class _KnownLogMessageFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(p.match(record.getMessage()) for p in KNOWN_LOG_MESSAGES)
+
+
+@contextlib.contextmanager
+def quiet_known_messages() -> Iterator[None]:
+    """Within the block, drop exactly the :data:`KNOWN_WARNINGS` and, from mmengine's current logger,
+    the :data:`KNOWN_LOG_MESSAGES`; every other warning and log line passes. Our tools run inside it."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    quiet = _KnownLogMessageFilter()
+    logger.addFilter(quiet)
+    try:
+        with warnings.catch_warnings():
+            for message, module in KNOWN_WARNINGS:
+                warnings.filterwarnings('ignore', message=message, category=UserWarning, module=module)
+            yield
+    finally:
+        logger.removeFilter(quiet)

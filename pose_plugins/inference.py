@@ -28,6 +28,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.structures import InstanceData
 
+from pose_plugins import compat
 from pose_plugins.cli import load_config
 from pose_plugins.datasets.image_file import image_file_problem
 from pose_plugins.visualization.mesh_drawing import draw_meshes, project_to_image, shade_faces, write_obj
@@ -194,7 +195,9 @@ def _infer_keypoints(config: Union[str, Config], checkpoint: Optional[str], imag
                      pred_dir: Optional[str], *, device: str, kpt_thr: float, draw_heatmap: bool) -> Iterator[dict]:
     """Keypoint models through ``MMPoseInferencer``: skeletons drawn into ``vis_dir``, its JSON into ``pred_dir``."""
     from mmpose.apis import MMPoseInferencer
-    inferencer = MMPoseInferencer(pose2d=config, pose2d_weights=checkpoint, device=device, det_model='whole_image')
+    with compat.quiet_known_messages():  # mmengine's note that mmpose has no "function" registry
+        inferencer = MMPoseInferencer(pose2d=config, pose2d_weights=checkpoint, device=device,
+                                      det_model='whole_image')
     if detector is not None:
         inferencer.inferencer.detector = detector
         inferencer.inferencer.det_cat_ids = (0, )

@@ -345,3 +345,49 @@ def test_mmpose_train_tool_runs_our_demo_config_without_importing_us_first(tmp_p
     log = out.stdout + out.stderr
     assert f'TorchVision: {STAND_IN}' in log  # mmengine's environment log names the stand-in
     assert 'Epoch(train) [1][1/1]' in log and (tmp_path / 'work' / 'epoch_1.pth').is_file()
+
+
+def test_quiet_known_messages_drops_exactly_the_known_third_party_messages():
+    import logging
+    import warnings
+
+    from mmengine.logging import MMLogger, print_log
+    from mmengine.registry import FUNCTIONS, DefaultScope
+    metainfo = ('The metainfo config file "configs/_base_/datasets/coco.py" does not exist. A matched config file '
+                '"/x/site-packages/mmpose/.mim/configs/_base_/datasets/coco.py" will be used instead.')
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.resetwarnings()
+        warnings.simplefilter('always')
+        with compat.quiet_known_messages():
+            warnings.warn_explicit(metainfo, UserWarning, 'utils.py', 102, module='mmpose.datasets.datasets.utils')
+            warnings.warn_explicit('pkg_resources is deprecated as an API. See ...', UserWarning, 'package_utils.py',
+                                   48, module='mmengine.utils.package_utils')
+            warnings.warn_explicit('pkg_resources is deprecated as an API', UserWarning, 'a.py', 1, module='user.code')
+            warnings.warn_explicit('another warning', UserWarning, 'utils.py', 103,
+                                   module='mmpose.datasets.datasets.utils')
+        warnings.warn_explicit(metainfo, UserWarning, 'utils.py', 102, module='mmpose.datasets.datasets.utils')
+    assert [str(w.message) for w in seen] == ['pkg_resources is deprecated as an API', 'another warning', metainfo]
+
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.WARNING)
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    logger = MMLogger.get_current_instance()
+    kept = Keep()
+    logger.addHandler(kept)
+    try:
+        DefaultScope.get_instance('test_quiet_known_messages', scope_name='mmpose')
+        with compat.quiet_known_messages():
+            with FUNCTIONS.switch_scope_and_registry('mmpose') as registry:
+                assert registry.get('pseudo_collate') is not None
+            print_log('our own warning', logger='current', level=logging.WARNING)
+        with FUNCTIONS.switch_scope_and_registry('mmpose') as registry:  # the control: outside, it is logged
+            registry.get('pseudo_collate')
+    finally:
+        logger.removeHandler(kept)
+    assert kept.messages[0] == 'our own warning' and len(kept.messages) == 2
+    assert kept.messages[1].startswith('Failed to search registry with scope "mmpose" in the "function" registry')

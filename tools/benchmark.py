@@ -33,7 +33,10 @@ largest difference between the two. Sections:
 - ``gpu_train``: ``tools/gpu_benchmark.py``'s recipes (with its own default arguments) as rows of this table when
   CUDA is available; otherwise one row saying why not.
 """
+import sys
+
 from pose_plugins.apis.benchmark import main
+from pose_plugins.cli import run_tool
 
 if __name__ == '__main__':
-    main(description=__doc__)
+    sys.exit(run_tool(main, description=__doc__))

@@ -13,6 +13,7 @@ OUT is never overwritten.
 import sys
 
 from pose_plugins.apis.convert_checkpoint import main
+from pose_plugins.cli import run_tool
 
 if __name__ == '__main__':
-    sys.exit(main(description=__doc__))
+    sys.exit(run_tool(main, description=__doc__))

@@ -8,7 +8,10 @@ written with ``numpy.savez_compressed``: ``v_template``, ``shapedirs``, ``posedi
 ``weights``, ``kintree_table``, ``f``. The output is loaded with ``allow_pickle=False``; an existing output file is
 never overwritten. SMPL's files are licensed (https://smpl.is.tue.mpg.de): convert your own copy, don't share it.
 """
+import sys
+
 from pose_plugins.apis.convert_smpl_model import main
+from pose_plugins.cli import run_tool
 
 if __name__ == '__main__':
-    main(description=__doc__)
+    sys.exit(run_tool(main, description=__doc__))

@@ -18,7 +18,10 @@ this tool trains first on the same synthetic set (``tools/demo.py`` on it, in ``
 checkpoint then becomes this config's ``load_from`` (unless ``--cfg-options load_from=...`` names one), e.g. a 2D
 heatmap model under a mesh model (configs/demo/hrnet_smpl_lifting_synthetic.py).
 """
+import sys
+
 from pose_plugins.apis.demo import main
+from pose_plugins.cli import run_tool
 
 if __name__ == '__main__':
-    main(description=__doc__)
+    sys.exit(run_tool(main, description=__doc__))

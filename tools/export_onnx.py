@@ -11,6 +11,7 @@ output is never replaced unless ``--overwrite``.
 import sys
 
 from pose_plugins.apis.export_onnx import main
+from pose_plugins.cli import run_tool
 
 if __name__ == '__main__':
-    sys.exit(main(description=__doc__))
+    sys.exit(run_tool(main, description=__doc__))

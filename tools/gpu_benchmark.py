@@ -29,6 +29,7 @@ import argparse
 import importlib.util
 import os.path as osp
 import runpy
+import sys
 
 
 def stub_missing_ops_first() -> None:
@@ -45,4 +46,5 @@ def stub_missing_ops_first() -> None:
 if __name__ == '__main__':
     stub_missing_ops_first()
     from pose_plugins.apis.gpu_benchmark import main
-    main(description=__doc__.split('\n')[0])
+    from pose_plugins.cli import run_tool
+    sys.exit(run_tool(main, description=__doc__.split('\n')[0]))

@@ -11,7 +11,10 @@ A mesh-recovery config (head ``pose_plugins.SMPLRegressionHead``) draws the reco
 instead (OUT_DIR/visualizations/IMAGE, predictions in OUT_DIR/visualizations/IMAGE_STEM_predictions.json) and, with
 ``--mesh-obj DIR``, writes each person's mesh as DIR/IMAGE_STEM_<person>.obj.
 """
+import sys
+
 from pose_plugins.apis.infer import main
+from pose_plugins.cli import run_tool
 
 if __name__ == '__main__':
-    main(description=__doc__)
+    sys.exit(run_tool(main, description=__doc__))

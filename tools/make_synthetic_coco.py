@@ -9,7 +9,10 @@ Every field of ``pose_plugins.synthetic.SyntheticCocoConfig`` is an option (``--
 The same seed and options give byte-identical files. Point a COCO config at the output with
 ``data_root=OUT/`` (and ``bbox_file=OUT/person_detection_results/val_gt_boxes.json`` for GT-box evaluation).
 """
+import sys
+
 from pose_plugins.apis.make_synthetic_coco import main
+from pose_plugins.cli import run_tool
 
 if __name__ == '__main__':
-    main(description=__doc__)
+    sys.exit(run_tool(main, description=__doc__))

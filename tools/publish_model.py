@@ -9,6 +9,7 @@ keeps ``state_dict`` and ``meta`` (numpy values in meta become lists), removes `
 import sys
 
 from pose_plugins.apis.publish_model import main
+from pose_plugins.cli import run_tool
 
 if __name__ == '__main__':
-    sys.exit(main(description=__doc__))
+    sys.exit(run_tool(main, description=__doc__))

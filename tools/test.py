@@ -4,9 +4,10 @@
     tools/dist_test.sh CONFIG CHECKPOINT 8
 """
 import json
+import sys
 
 import pose_plugins  # noqa: F401  (installs compat adapters and registers our classes)
-from pose_plugins.cli import build_runner, parse_test_args, prepare_test_config
+from pose_plugins.cli import build_runner, parse_test_args, prepare_test_config, run_tool
 
 
 def main() -> None:
@@ -20,4 +21,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -7,15 +7,17 @@
 Every run saves crash-safe checkpoints that carry the random streams, so ``--resume`` after a crash or a ``kill -9``
 continues from the last complete checkpoint, exactly where mmengine allows (docs/reliability.md).
 """
+import sys
+
 import pose_plugins  # noqa: F401  (installs compat adapters and registers our classes)
-from pose_plugins.cli import build_runner, parse_train_args, prepare_train_config
+from pose_plugins.cli import build_runner, parse_train_args, prepare_train_config, run_tool
 
 
 def main() -> None:
     args = parse_train_args()
-    cfg = prepare_train_config(args)
+    cfg = prepare_train_config(args, lock=True)  # one run per work dir: locked until this process ends
     build_runner(cfg, args.launcher).train()
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

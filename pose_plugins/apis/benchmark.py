@@ -24,7 +24,7 @@ import torch
 from mmengine.config import Config
 
 from pose_plugins.apis import CONFIGS_DIR, gpu_benchmark
-from pose_plugins.cli import load_config
+from pose_plugins.cli import ToolArgumentParser, load_config
 from pose_plugins.codecs import CPNBlurHeatmap, IntegralRegressionLabel, MSRAHeatmap
 from pose_plugins.models.heads import HeatmapHead
 from pose_plugins.synthetic import SyntheticCocoConfig, make_synthetic_coco
@@ -441,7 +441,7 @@ def table(rows: List[dict]) -> str:
 def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> argparse.Namespace:
     """``tools/benchmark.py``'s flags (``argv`` None: ``sys.argv[1:]``) with ``sections`` (the names to run) added and
     ``--quick``'s sizes applied; ``description`` heads ``--help``. An unknown section exits with status 2."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ToolArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--only', help=f'comma-separated sections (default: all; --quick: {",".join(QUICK_SECTIONS)})'
                         f'; of {",".join(SECTIONS)}')
     parser.add_argument('--quick', action='store_true', help='a smoke run: tiny sizes, 2 repeats, short repeats')
@@ -475,7 +475,7 @@ def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = N
     import mmpose
     out = args.out or f'work_dirs/benchmark/{datetime.now(timezone.utc):%Y%m%d_%H%M%S}.json'
     if osp.exists(out):
-        raise SystemExit(f'benchmark: {out} exists; pass another --out (nothing is overwritten)')
+        raise SystemExit(f'benchmark.py: error: {out} exists; pass another --out (nothing is overwritten)')
     rows = []
     with tempfile.TemporaryDirectory(prefix='pose_plugins_benchmark_') as tmp_dir:
         args.tmp_dir = tmp_dir

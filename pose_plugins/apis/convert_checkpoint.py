@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
+from pose_plugins.cli import ToolArgumentParser, error_message
 from pose_plugins.deploy.checkpoint_conversion import LAYOUTS, convert_state_dict
 
 __all__ = ['STATE_DICT_KEYS', 'check_against_config', 'load_source', 'main']
@@ -59,7 +60,7 @@ def check_against_config(config: str, converted: Dict[str, torch.Tensor], target
 def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> int:
     """``tools/convert_checkpoint.py`` (``argv`` None: ``sys.argv[1:]``): returns the exit status, 1 when a source
     key matched no rule, a config check found problems, or the source cannot be read; bad flags exit with 2."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ToolArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('source')
     parser.add_argument('out')
     parser.add_argument('--layout', required=True, choices=sorted(LAYOUTS))
@@ -74,7 +75,7 @@ def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = N
     try:
         source = load_source(args.source, unsafe=args.unsafe_load)
     except ValueError as err:
-        print(f'convert_checkpoint: {err}', file=sys.stderr)
+        print(f'{parser.prog}: error: {error_message(err)}', file=sys.stderr)
         return 1
     converted, report = convert_state_dict(source, args.layout)
     print(f'{len(report.renamed)} tensors renamed, {len(report.folded)} conv biases folded into BatchNorm means')

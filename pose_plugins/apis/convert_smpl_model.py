@@ -5,13 +5,14 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from pose_plugins.body_models import load_smpl_model_file, save_smpl_model_file
+from pose_plugins.cli import ToolArgumentParser
 
 __all__ = ['main', 'parse_args']
 
 
 def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> argparse.Namespace:
     """``tools/convert_smpl_model.py``'s arguments (``argv`` None: ``sys.argv[1:]``)."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ToolArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('input', help='the SMPL model file (.pkl as distributed, or .npz)')
     parser.add_argument('output', help='the new .npz (must not exist)')
     return parser.parse_args(argv)
@@ -23,9 +24,9 @@ def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = N
     args = parse_args(argv, description=description)
     output = Path(args.output)
     if output.suffix.lower() != '.npz':
-        raise SystemExit(f'convert_smpl_model.py: the output must be a .npz file, got {output}')
+        raise SystemExit(f'convert_smpl_model.py: error: the output must be a .npz file, got {output}')
     if output.exists():
-        raise SystemExit(f'convert_smpl_model.py: {output} exists; not overwriting it')
+        raise SystemExit(f'convert_smpl_model.py: error: {output} exists; not overwriting it')
     arrays = load_smpl_model_file(args.input)
     save_smpl_model_file(output, arrays)
     print(f'wrote {output}: ' + ', '.join(f'{key} {tuple(value.shape)}' for key, value in arrays.items()))

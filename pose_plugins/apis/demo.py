@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, DictAction
 
-from pose_plugins.cli import build_runner, load_config
+from pose_plugins.cli import ToolArgumentParser, build_runner, load_config
 from pose_plugins.inference import output_kind, run_inference
 from pose_plugins.synthetic import (SyntheticCocoConfig, SyntheticMeshConfig, make_synthetic_coco,
                                     make_synthetic_mesh_coco)
@@ -115,7 +115,7 @@ def run_first_stage(first: Any, data_root: str, work_dir: str, synthetic_options
 
 def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> argparse.Namespace:
     """``tools/demo.py``'s flags (``argv`` None: ``sys.argv[1:]``); ``description`` heads ``--help``."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ToolArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=DEFAULT_CONFIG)
     parser.add_argument('--data-root', default=None, help="default: the config's data_root")
     parser.add_argument('--work-dir', default=None, help='default: work_dirs/demo/<timestamp> (must not exist)')

@@ -4,6 +4,7 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
+from pose_plugins.cli import ToolArgumentParser, error_message
 from pose_plugins.deploy import DEFAULT_OPSET, export_onnx
 
 __all__ = ['main']
@@ -12,7 +13,7 @@ __all__ = ['main']
 def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> int:
     """``tools/export_onnx.py`` (``argv`` None: ``sys.argv[1:]``): returns the exit status, 1 when the model cannot be
     exported; bad flags, missing inputs and an existing output without ``--overwrite`` exit with 2."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ToolArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config')
     parser.add_argument('checkpoint', help="weights to export ('none' exports the config's initialisation)")
     parser.add_argument('--out', help='output .onnx file (default: next to the checkpoint, .onnx suffix)')
@@ -36,7 +37,7 @@ def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = N
         export_onnx(model, out, flip_test=args.flip_test, with_boxes=args.with_boxes, opset=args.opset,
                     overwrite=args.overwrite)
     except (ValueError, NotImplementedError, TypeError, FileExistsError) as err:
-        print(f'export_onnx: {err}', file=sys.stderr)
+        print(f'{parser.prog}: error: {error_message(err)}', file=sys.stderr)
         return 1
     print(f'wrote {out} (opset {args.opset}, flip test {"on" if args.flip_test else "off"}, '
           f'{"image" if args.with_boxes else "crop"} pixels)')

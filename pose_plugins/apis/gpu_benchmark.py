@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 
 from pose_plugins.apis import CONFIGS_DIR
 from pose_plugins.apis.missing_ops import stub_missing_ops
-from pose_plugins.cli import load_config
+from pose_plugins.cli import ToolArgumentParser, load_config
 from pose_plugins.engine import FastGPUTrainingHook
 
 __all__ = ['RECIPES', 'benchmark_rows', 'main', 'parse_args', 'run', 'table']
@@ -184,7 +184,7 @@ def table(rows: list[dict], device_name: str) -> str:
 
 def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> argparse.Namespace:
     """``tools/gpu_benchmark.py``'s flags (``argv`` None: ``sys.argv[1:]``); ``description`` heads ``--help``."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = ToolArgumentParser(description=description)
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[64, 128, 256])
     parser.add_argument('--recipes', nargs='+', choices=RECIPES, default=None, help='default: all')
     parser.add_argument('--steps', type=int, default=10, help='timed steps a repeat')

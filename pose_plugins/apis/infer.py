@@ -4,6 +4,7 @@ import json
 import os.path as osp
 from typing import Optional, Sequence
 
+from pose_plugins.cli import ToolArgumentParser
 from pose_plugins.inference import Boxes, list_images, run_inference
 
 __all__ = ['main', 'parse_args']
@@ -14,7 +15,7 @@ def parse_args(argv: Optional[Sequence[str]] = None, *,
     """``tools/infer.py``'s flags (``argv`` None: ``sys.argv[1:]``) and the boxes of ``--bboxes`` / ``--bbox-file``
     (image -> list of boxes; None: the whole image). ``description`` heads ``--help``. A bad flag exits with status 2
     and a message naming it."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ToolArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('inputs', help='an image or a folder of images')

@@ -6,6 +6,7 @@ import time
 import typing
 from typing import Dict, Optional, Sequence
 
+from pose_plugins.cli import ToolArgumentParser
 from pose_plugins.synthetic import SyntheticCocoConfig, make_synthetic_coco
 
 __all__ = ['main', 'parse_args']
@@ -32,7 +33,7 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
 
 def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> argparse.Namespace:
     """``tools/make_synthetic_coco.py``'s flags (``argv`` None: ``sys.argv[1:]``); a field not given is None."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ToolArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out-dir', required=True, help='dataset root (data_root of a COCO config)')
     parser.add_argument('--num-train', type=int, default=1000, help='images in train2017 (default: 1000)')
     parser.add_argument('--num-val', type=int, default=100, help='images in val2017 (default: 100)')

@@ -5,6 +5,7 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
+from pose_plugins.cli import ToolArgumentParser, error_message
 from pose_plugins.deploy.checkpoint_publishing import publish_checkpoint
 
 __all__ = ['main']
@@ -13,7 +14,7 @@ __all__ = ['main']
 def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> int:
     """``tools/publish_model.py`` (``argv`` None: ``sys.argv[1:]``): returns the exit status, 1 when the checkpoint
     cannot be published or the output exists; a missing input exits with 2."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ToolArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('in_file', help='training checkpoint')
     parser.add_argument('out_prefix', help='output path without the hash (a trailing .pth is removed)')
     args = parser.parse_args(argv)
@@ -22,7 +23,7 @@ def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = N
     try:
         final, removed, dropped = publish_checkpoint(args.in_file, args.out_prefix)
     except (ValueError, FileExistsError) as err:
-        print(f'publish_model: {err}', file=sys.stderr)
+        print(f'{parser.prog}: error: {error_message(err)}', file=sys.stderr)
         return 1
     for key in removed:
         print(f'removed: {key}')

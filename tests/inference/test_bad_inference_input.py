@@ -99,7 +99,7 @@ def test_given_boxes_detector_rejects_what_is_not_a_mapping():
 
 
 # ------------------------------------------------------------------------------------------------------------------
-# tools/infer.py: command-line mistakes end with the usage line and a message naming the flag (exit status 2)
+# tools/infer.py: command-line mistakes end with one line naming the flag (exit status 2)
 # ------------------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize('case,flags,message', [
     ('--bboxes that is not JSON', ['--bboxes', '[[10, 20, 110, 220]'], r'--bboxes is not JSON'),

@@ -37,6 +37,27 @@ def scene(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope='module')
+def smpl_file(tmp_path_factory) -> str:
+    """A stand-in for the user's SMPL file that a full-size mesh config names: the synthetic mannequin's."""
+    from pose_plugins.synthetic import write_synthetic_smpl
+    return str(write_synthetic_smpl(tmp_path_factory.mktemp('smpl') / 'SMPL_NEUTRAL.npz'))
+
+
+def _config(config: Path, smpl_file: str):
+    """The config's path, or, where it names an SMPL file, the loaded config with ``smpl_file`` in its place."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(config))
+    body_model = cfg.model.head.get('body_model')
+    if body_model is None or not body_model.get('model_path'):
+        return str(config)
+    cfg.merge_from_dict({'model.head.body_model.model_path': smpl_file})
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step.get('body_model', {}).get('model_path'):
+            step['body_model']['model_path'] = smpl_file
+    return cfg
+
+
 def test_every_config_is_covered():
     names = {str(c.relative_to(REPO / 'configs')) for c in CONFIGS}
     assert {'hrnet_w32_coco.py', 'integral3d_res50_256x256.py', 'demo/cpn_tiny_synthetic.py'} <= names
@@ -44,9 +65,9 @@ def test_every_config_is_covered():
 
 
 @pytest.mark.parametrize('config', [_case(c) for c in CONFIGS])
-def test_init_model_and_inference_topdown(config, scene):
+def test_init_model_and_inference_topdown(config, scene, smpl_file):
     from mmpose.apis import inference_topdown, init_model
-    model = init_model(str(config), None, device='cpu')
+    model = init_model(_config(config, smpl_file), None, device='cpu')
     results = inference_topdown(model, str(scene), np.array(BOXES))
     keypoints = results[0].pred_instances.keypoints
     dims = keypoints.shape[-1]
@@ -57,7 +78,7 @@ def test_init_model_and_inference_topdown(config, scene):
 
 
 @pytest.mark.parametrize('config', [_case(c) for c in CONFIGS])
-def test_inferencer_runs_the_config(config, scene, tmp_path):
+def test_inferencer_runs_the_config(config, scene, tmp_path, smpl_file):
     from mmpose.apis import init_model
     from pose_plugins.inference import run_inference
     checkpoint = None
@@ -65,7 +86,8 @@ def test_inferencer_runs_the_config(config, scene, tmp_path):
         checkpoint = str(tmp_path / 'random_init.pth')
         torch.save(dict(state_dict=init_model(str(config), None, device='cpu').state_dict()), checkpoint)
     out_dir = tmp_path / 'infer'
-    (result, ) = run_inference(str(config), checkpoint, str(scene), str(out_dir), boxes={scene.name: BOXES})
+    (result, ) = run_inference(_config(config, smpl_file), checkpoint, str(scene), str(out_dir),
+                               boxes={scene.name: BOXES})
     (person, ) = result['people']
     assert result['image'] == str(scene) and len(person['keypoints']) == 17
     assert (out_dir / 'visualizations' / scene.name).stat().st_size > 1000
