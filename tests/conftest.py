@@ -111,6 +111,14 @@ def run_tool(args: list, *, timeout: int = 600, env_extra: dict = None):
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def foreign_stderr_lines(err: str) -> list:
+    """The lines of a tool's stderr that are neither mmengine's log lines (``MM/DD HH:MM:SS - mmengine - LEVEL -
+    ...``) nor blank: third-party noise a quiet terminal must not show."""
+    import re
+    return [line for line in err.splitlines()
+            if line.strip() and not re.match(r'\d\d/\d\d \d\d:\d\d:\d\d - mmengine - (INFO|WARNING) - ', line)]
+
+
 def image(*shape: int, seed: int = 0) -> torch.Tensor:
     """A seeded standard-normal tensor of ``shape`` (a batch of images or features)."""
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))

@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 
-from conftest import DEMO_CONFIG, REPO
+from conftest import DEMO_CONFIG, REPO, foreign_stderr_lines
 
 SB_CONFIG = REPO / 'configs' / 'demo' / 'simplebaseline_tiny_synthetic.py'
 
@@ -148,14 +148,6 @@ def test_debug_shows_the_traceback(refusals):
         assert err.rstrip().endswith('nope.py does not exist'), err[-2000:]
 
 
-def _only_our_lines(err: str) -> list:
-    """The lines of ``err`` that are neither mmengine's log lines (``MM/DD HH:MM:SS - mmengine - LEVEL - ...``) nor
-    their continuation lines."""
-    import re
-    return [line for line in err.splitlines()
-            if line.strip() and not re.match(r'\d\d/\d\d \d\d:\d\d:\d\d - mmengine - (INFO|WARNING) - ', line)]
-
-
 @pytest.fixture(scope='module')
 def quiet_runs(tmp_path_factory):
     """tools/export_onnx.py and tools/infer.py on the SimpleBaseline demo config with random weights, at once."""
@@ -178,4 +170,4 @@ def test_a_working_tool_prints_no_third_party_warnings(tool, quiet_runs):
     returncode, out, err = quiet_runs[tool]
     assert returncode == 0, err[-3000:]
     assert 'wrote' in out or 'person(s)' in out
-    assert _only_our_lines(err) == [], err[-3000:]
+    assert foreign_stderr_lines(err) == [], err[-3000:]

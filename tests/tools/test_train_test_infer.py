@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import DEMO_CONFIG, run_tool, tiny_run_options
+from conftest import DEMO_CONFIG, foreign_stderr_lines, run_tool, tiny_run_options
 
 pytestmark = pytest.mark.slow
 
@@ -19,13 +19,22 @@ def _log_text(work_dir) -> str:
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory, tiny_coco):
-    """One epoch of the demo config on the tiny set through tools/train.py."""
+def training_run(tmp_path_factory, tiny_coco):
+    """One epoch of the demo config on the tiny set through tools/train.py: the work dir and the finished process."""
     work_dir = tmp_path_factory.mktemp('work')
     out = run_tool(['tools/train.py', str(DEMO_CONFIG), '--work-dir', str(work_dir),
                     '--cfg-options', *tiny_run_options(tiny_coco, max_epochs=1)])
     assert out.returncode == 0, out.stderr[-4000:]
-    return work_dir
+    return work_dir, out
+
+
+@pytest.fixture(scope='module')
+def trained(training_run):
+    return training_run[0]
+
+
+def test_training_prints_nothing_but_mmengines_log_on_stderr(training_run):
+    assert foreign_stderr_lines(training_run[1].stderr) == [], training_run[1].stderr[-3000:]
 
 
 def test_train_writes_checkpoint_and_evaluates(trained):
