@@ -71,7 +71,7 @@ class NoAcceleratorError(UsageError, RuntimeError):
 USER_ERROR_TYPES = (UsageError, FileNotFoundError, FileExistsError, ValueError, KeyError, compat.UnsafeCheckpointError)
 
 _OUR_DIRS = tuple(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), d) + os.sep
-                  for d in ('pose_plugins', 'tools'))
+                  for d in ('pose_plugins', 'pose_plugins_runtime', 'tools'))
 
 
 class ToolArgumentParser(argparse.ArgumentParser):

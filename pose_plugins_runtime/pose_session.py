@@ -30,6 +30,8 @@ class PoseSession:
         self.input_size: Tuple[int, int] = tuple(self.metadata['input_size'])
         self.keypoint_names: List[str] = list(self.metadata.get('keypoint_names', []))
         self.skeleton_links: List[Tuple[int, int]] = [tuple(p) for p in self.metadata.get('skeleton_links', [])]
+        #: ``'3d'`` for keypoints with a depth, else ``'2d'`` (what the video loop draws and writes).
+        self.kind = '3d' if int(self.metadata['keypoint_dims']) == 3 else '2d'
 
     def preprocess(self, image: np.ndarray,
                    boxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
-"""``tools/infer.py``: its flags, the person boxes they give, and :func:`pose_plugins.inference.run_inference`."""
+"""``tools/infer.py``: its flags, the person boxes they give, and :func:`pose_plugins.inference.run_inference` for
+images, or :func:`pose_plugins.video_inference.run_video_inference` for a video, a camera or ``--sequence``."""
 import argparse
 import json
 import os.path as osp
@@ -6,6 +7,11 @@ from typing import Optional, Sequence
 
 from pose_plugins.cli import ToolArgumentParser
 from pose_plugins.inference import Boxes, list_images, run_inference
+from pose_plugins.video_inference import run_video_inference
+from pose_plugins_runtime.video.sources import is_video_input
+
+#: Exit status of a run stopped by Ctrl-C (128 + SIGINT), with its outputs kept.
+INTERRUPTED = 130
 
 __all__ = ['main', 'parse_args']
 
@@ -18,7 +24,7 @@ def parse_args(argv: Optional[Sequence[str]] = None, *,
     parser = ToolArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('inputs', help='an image or a folder of images')
+    parser.add_argument('inputs', help='an image, a folder of images, a video file or a camera index (0, 1, ...)')
     parser.add_argument('--out-dir', default='outputs/infer')
     boxes = parser.add_mutually_exclusive_group()
     boxes.add_argument('--bboxes', help='JSON list of [x1, y1, x2, y2] person boxes, for a single image')
@@ -27,7 +33,13 @@ def parse_args(argv: Optional[Sequence[str]] = None, *,
     parser.add_argument('--kpt-thr', type=float, default=0.3, help='draw keypoints scoring above this')
     parser.add_argument('--draw-heatmap', action='store_true')
     parser.add_argument('--mesh-obj', default=None, metavar='DIR', help='mesh configs: write each mesh as .obj')
+    add_video_arguments(parser)
     args = parser.parse_args(argv)
+    args.video = is_video_input(args.inputs) or args.sequence
+    if args.video:
+        if args.bboxes is not None or args.bbox_file is not None:
+            parser.error('--bboxes / --bbox-file are for images; a video takes --det-file or --det-config')
+        return args, None
 
     given = None
     if args.bboxes is not None:
@@ -52,9 +64,61 @@ def parse_args(argv: Optional[Sequence[str]] = None, *,
     return args, given
 
 
-def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> None:
-    """``tools/infer.py``: inference on every image, one line printed per image and where the results went."""
+def add_video_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of pose on video: outputs, where boxes come from, tracking and smoothing."""
+    video = parser.add_argument_group('video, camera or --sequence input')
+    video.add_argument('--sequence', action='store_true', help='take a folder of images as the frames of a video')
+    video.add_argument('--video-out', help='drawn video (.mp4 or .avi; default OUT_DIR/STEM.mp4)')
+    video.add_argument('--json-out', help='predictions, one JSON line per frame (default OUT_DIR/STEM.jsonl)')
+    video.add_argument('--no-video-out', action='store_true', help='write no drawn video')
+    boxes = video.add_mutually_exclusive_group()
+    boxes.add_argument('--det-file', help='JSON lines {"frame": i, "boxes": [[x1, y1, x2, y2(, score)], ...]}')
+    boxes.add_argument('--det-config', help='an mmdet detector config (with --det-checkpoint)')
+    video.add_argument('--det-checkpoint', help='the detector\'s weights')
+    video.add_argument('--det-score-thr', type=float, default=0.3)
+    video.add_argument('--redetect-every', type=int, default=1, metavar='N',
+                       help='run the detector every N frames and carry boxes from the poses in between')
+    video.add_argument('--no-track', action='store_true', help='no identities (track_id null)')
+    video.add_argument('--smooth', action='store_true', help='One-Euro filter per track (keypoints, mesh params)')
+    video.add_argument('--min-cutoff', type=float, default=1.0, help='One-Euro minimum cutoff, Hz')
+    video.add_argument('--beta', type=float, default=0.05, help='One-Euro speed coefficient, per pixel/s')
+    video.add_argument('--max-frames', type=int, help='stop after this many frames')
+    video.add_argument('--no-progress', action='store_true', help='no progress bar')
+
+
+def _stem(inputs: str) -> str:
+    return f'camera{inputs}' if inputs.isdigit() else osp.splitext(osp.basename(osp.normpath(inputs)))[0]
+
+
+def run_video(args: argparse.Namespace) -> int:
+    """Pose on the video of ``args`` (:func:`add_video_arguments`' flags); prints a summary, returns the exit code
+    (:data:`INTERRUPTED` after Ctrl-C, the outputs kept)."""
+    stem = _stem(args.inputs)
+    video_out = None if args.no_video_out else (args.video_out or osp.join(args.out_dir, stem + '.mp4'))
+    json_out = args.json_out or osp.join(args.out_dir, stem + '.jsonl')
+    summary = run_video_inference(
+        args.config, args.checkpoint, args.inputs, video_out=video_out, json_out=json_out, det_file=args.det_file,
+        det_config=args.det_config, det_checkpoint=args.det_checkpoint, det_score_thr=args.det_score_thr,
+        redetect_every=args.redetect_every, track=not args.no_track, smooth=args.smooth,
+        min_cutoff=args.min_cutoff, beta=args.beta, device=args.device, kpt_thr=args.kpt_thr,
+        max_frames=args.max_frames, progress=not args.no_progress)
+    print(f'{summary.frames} frames in {summary.seconds:.1f} s ({summary.fps:.1f} frames/s), '
+          f'{summary.detector_calls} with the detector, {summary.num_tracks} track(s)'
+          + (f'; {len(summary.skipped)} frame(s) skipped (failed to decode): {summary.skipped[:10]}'
+             if summary.skipped else ''))
+    print('  '.join(f'{name}: {path}' for name, path in (('video', video_out), ('predictions', json_out)) if path))
+    if summary.interrupted:
+        print(f'stopped by Ctrl-C after {summary.frames} frames; what was written is kept')
+        return INTERRUPTED
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> int:
+    """``tools/infer.py``: inference on every image, one line printed per image and where the results went; or
+    pose on a video (:func:`run_video`)."""
     args, given = parse_args(argv, description=description)
+    if args.video:
+        return run_video(args)
     kind = None
     for result in run_inference(args.config, args.checkpoint, args.inputs, args.out_dir, boxes=given,
                                 device=args.device, kpt_thr=args.kpt_thr, draw_heatmap=args.draw_heatmap,
@@ -71,3 +135,4 @@ def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = N
     else:
         print(f'drawings: {osp.join(args.out_dir, "visualizations")}  predictions: '
               f'{osp.join(args.out_dir, "predictions")}')
+    return 0
