@@ -117,3 +117,36 @@ def test_bad_input_is_refused_by_name(exported):
         session(_scene(), [[10, 10, 5, 20]])
     keypoints, scores = session(_scene(), [])
     assert keypoints.shape == (0, 17, 2) and scores.shape == (0, 17)
+
+
+def test_runtime_on_a_video_without_torch_tracks_and_writes_every_frame(exported, tmp_path):
+    """``python -m pose_plugins_runtime model.onnx clip.avi``: boxes per frame from a detections file, tracked, drawn
+    video and JSON lines with as many frames as the clip, keypoints equal to the runtime's on each frame alone."""
+    from pose_plugins_runtime import PoseSession
+    _, onnx_file, _ = exported
+    blocker = tmp_path / 'blocker'
+    blocker.mkdir()
+    (blocker / 'sitecustomize.py').write_text(BLOCKER)
+    frames = [np.roll(_scene(), 3 * i, axis=1) for i in range(6)]  # the people walk 3 px a frame
+    writer = cv2.VideoWriter(str(tmp_path / 'clip.avi'), cv2.VideoWriter_fourcc(*'MJPG'), 10.0, (320, 240))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    boxes = [[[25.0 + 3 * i, 30.0, 95.5 + 3 * i, 228.0], [160.0 + 3 * i, 28.0, 245.0 + 3 * i, 230.0]] for i in range(6)]
+    (tmp_path / 'det.jsonl').write_text(''.join(json.dumps(dict(frame=i, boxes=b)) + '\n' for i, b in enumerate(boxes)))
+    env = dict(os.environ, PYTHONPATH=f'{blocker}{os.pathsep}{REPO}', OMP_NUM_THREADS='1')
+    out = subprocess.run([sys.executable, '-m', 'pose_plugins_runtime', str(onnx_file), str(tmp_path / 'clip.avi'),
+                          '--det-file', str(tmp_path / 'det.jsonl'), '--out', str(tmp_path / 'drawn.mp4'),
+                          '--json', str(tmp_path / 'poses.jsonl'), '--no-progress'],
+                         env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert '6 frames in' in out.stdout and '2 track(s)' in out.stdout
+    records = [json.loads(line) for line in (tmp_path / 'poses.jsonl').read_text().splitlines()]
+    assert [r['frame'] for r in records] == list(range(6))
+    assert [[p['track_id'] for p in r['people']] for r in records] == [[0, 1]] * 6
+    assert int(cv2.VideoCapture(str(tmp_path / 'drawn.mp4')).get(cv2.CAP_PROP_FRAME_COUNT)) == 6
+    session = PoseSession(str(onnx_file))
+    decoded = cv2.VideoCapture(str(tmp_path / 'clip.avi'))
+    ok, first = decoded.read()
+    keypoints, _ = session(first, boxes[0])
+    np.testing.assert_allclose([p['keypoints'] for p in records[0]['people']], keypoints, atol=0.01)  # JSON: 0.01 px
