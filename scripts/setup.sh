@@ -37,13 +37,14 @@ have mmpose 1.3.2 || pip_install --no-deps 'mmpose==1.3.2'
 #    (pose_plugins_startup.pth in site-packages, which loads _pose_plugins_startup from this checkout at every start)
 here=$(pwd)
 installed_here() {  # a fresh interpreter imports pose_plugins (and the torch-free pose_plugins_runtime) from here
-  # and has run the start-up hook from here
-  (cd /tmp && env -u POSE_PLUGINS_TORCHVISION_STAND_IN "$PY" -c 'import os, sys
+  # and has run the start-up hook from here, and the pose-plugins command is installed
+  (cd /tmp && env -u POSE_PLUGINS_TORCHVISION_STAND_IN "$PY" -c 'import importlib.metadata, os, sys
 import _pose_plugins_startup as hook, pose_plugins, pose_plugins_runtime
 top = lambda f: os.path.dirname(os.path.dirname(os.path.abspath(f)))
 sys.exit(top(pose_plugins.__file__) != sys.argv[1] or top(pose_plugins_runtime.__file__) != sys.argv[1]
          or os.path.dirname(os.path.abspath(hook.__file__)) != sys.argv[1]
-         or hook.TorchvisionStandInFinder not in sys.meta_path)' "$here") 2>/dev/null
+         or hook.TorchvisionStandInFinder not in sys.meta_path
+         or not importlib.metadata.entry_points(group="console_scripts", name="pose-plugins"))' "$here") 2>/dev/null
 }
 if ! installed_here; then
   pip_install --no-deps --no-build-isolation -e .

@@ -9,15 +9,8 @@ continues from the last complete checkpoint, exactly where mmengine allows (docs
 """
 import sys
 
-import pose_plugins  # noqa: F401  (installs compat adapters and registers our classes)
-from pose_plugins.cli import build_runner, parse_train_args, prepare_train_config, run_tool
-
-
-def main() -> None:
-    args = parse_train_args()
-    cfg = prepare_train_config(args, lock=True)  # one run per work dir: locked until this process ends
-    build_runner(cfg, args.launcher).train()
-
+from pose_plugins.apis.train import main
+from pose_plugins.cli import run_tool
 
 if __name__ == '__main__':
     sys.exit(run_tool(main))
