@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from pose_plugins.body_models import load_smpl_model_file, save_smpl_model_file
-from pose_plugins.cli import ToolArgumentParser
+from pose_plugins.cli import ToolArgumentParser, UsageError
 
 __all__ = ['main', 'parse_args']
 
@@ -19,14 +19,14 @@ def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[st
 
 
 def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> Path:
-    """Convert and return the output path. Exits (SystemExit with a message) when the output is not a ``.npz`` or
-    exists; the reader's errors (a refused pickled global, a file not in SMPL's format) propagate."""
+    """Convert and return the output path. Refuses (UsageError) an output that is not a ``.npz`` or exists; the
+    reader's errors (a refused pickled global, a file not in SMPL's format) propagate."""
     args = parse_args(argv, description=description)
     output = Path(args.output)
     if output.suffix.lower() != '.npz':
-        raise SystemExit(f'convert_smpl_model.py: error: the output must be a .npz file, got {output}')
+        raise UsageError(f'the output must be a .npz file, got {output}')
     if output.exists():
-        raise SystemExit(f'convert_smpl_model.py: error: {output} exists; not overwriting it')
+        raise UsageError(f'{output} exists; not overwriting it')
     arrays = load_smpl_model_file(args.input)
     save_smpl_model_file(output, arrays)
     print(f'wrote {output}: ' + ', '.join(f'{key} {tuple(value.shape)}' for key, value in arrays.items()))

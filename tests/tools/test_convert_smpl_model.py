@@ -4,6 +4,7 @@ import pytest
 
 from pose_plugins.apis import convert_smpl_model
 from pose_plugins.body_models import load_smpl_model_file
+from pose_plugins.cli import UsageError
 from pose_plugins.synthetic import write_synthetic_smpl
 
 
@@ -21,13 +22,13 @@ def test_converts_once_and_never_overwrites(tmp_path, official_layout_pkl) -> No
         for key in want:
             np.testing.assert_array_equal(npz[key], want[key], err_msg=key)
     before = out.read_bytes()
-    with pytest.raises(SystemExit, match='exists; not overwriting'):
+    with pytest.raises(UsageError, match="exists; not overwriting"):
         convert_smpl_model.main([str(official_layout_pkl), str(out)])
     assert out.read_bytes() == before
 
 
 def test_refuses_other_outputs_and_bad_inputs(tmp_path, official_layout_pkl) -> None:
-    with pytest.raises(SystemExit, match='the output must be a .npz file'):
+    with pytest.raises(UsageError, match="the output must be a .npz file"):
         convert_smpl_model.main([str(official_layout_pkl), str(tmp_path / 'out.pkl')])
     bad = tmp_path / 'bad.pkl'
     bad.write_bytes(b'cos\nsystem\n(S"true"\ntR.')  # os.system('true') in protocol 0
