@@ -39,17 +39,21 @@ _MESH_OUTPUTS = ('smpl_pose', 'smpl_betas', 'camera', 'vertices', 'camera_transl
 
 class TopDownEstimator:
     """A top-down model (2D, 3D or mesh) as a video estimator: ``estimator(image, boxes)`` runs every box of a
-    frame in one batch.
+    frame in one batch (with the flip test, the crops and their mirror images together).
 
     Args:
-        model: a model built by mmpose's ``init_model`` (``model.cfg`` is its config), in eval mode.
+        model: a model built by mmpose's ``init_model`` (``model.cfg`` is its config), in eval mode; not modified.
+        fast: run a copy with each batch norm folded into its convolution, in channels-last memory layout. The copy
+            is checked at construction against ``model`` on a random batch (head outputs within
+            :data:`FAST_TOLERANCE` of their largest magnitude); where it differs more, ``model`` runs as it is.
 
     Raises:
         ValueError: the config's preprocessing is not the top-down one (e.g. ``TopdownAffine(use_udp=True)``).
     """
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: torch.nn.Module, *, fast: bool = True) -> None:
         self.model = model
+        self.runner = _fast_copy(model) if fast else model
         self.meta = preprocessing_metadata(model)
         self.kind = output_kind(model.cfg)
         self.skeleton_links: List[Tuple[int, int]] = [tuple(link) for link in self.meta['skeleton_links']]
@@ -59,15 +63,15 @@ class TopDownEstimator:
         self.smoothed_fields = ('keypoints', ) + (_MESH_OUTPUTS if self.kind == 'mesh' else ())
 
     @classmethod
-    def from_config(cls, config: Union[str, Config], checkpoint: Optional[str], *,
-                    device: str = 'cpu') -> 'TopDownEstimator':
+    def from_config(cls, config: Union[str, Config], checkpoint: Optional[str], *, device: str = 'cpu',
+                    fast: bool = True) -> 'TopDownEstimator':
         """Build the model of ``config`` (a file or a loaded config, not modified) with ``checkpoint``'s weights
-        (None: the config's initialisation) on ``device``."""
+        (None: the config's initialisation) on ``device``; ``fast`` as the class's."""
         from mmpose.apis import init_model
         cfg = copy.deepcopy(config) if isinstance(config, Config) else load_config(config)
         with compat.quiet_known_messages():
             model = init_model(cfg, checkpoint, device=device)
-        return cls(model)
+        return cls(model, fast=fast)
 
     def __call__(self, image: np.ndarray, boxes: np.ndarray) -> Dict[str, np.ndarray]:
         """Per box of ``boxes`` (M, 4) ``x1, y1, x2, y2`` in the BGR uint8 ``image`` (H, W, 3): ``keypoints``
@@ -89,9 +93,9 @@ class TopDownEstimator:
             sample.gt_instances = InstanceData(bboxes=boxes[i:i + 1].astype(np.float32),
                                                bbox_scores=np.ones(1, np.float32))
             samples.append(sample)
-        device = next(self.model.parameters()).device
+        device = next(self.runner.parameters()).device
         with torch.no_grad():
-            results = self.model.predict(torch.from_numpy(crops).to(device), samples)
+            results = _predict(self.runner, torch.from_numpy(crops).to(device), samples)
         fields = ('keypoints', 'keypoint_scores') + (_MESH_OUTPUTS if self.kind == 'mesh' else ())
         out = {name: np.concatenate([np.asarray(r.pred_instances.get(name)) for r in results]) for name in fields}
         out.update(input_center=center, input_scale=scale)
@@ -119,6 +123,49 @@ class TopDownEstimator:
         return drawing
 
 
+#: Largest difference allowed between the folded, channels-last copy's head outputs and the model's, relative to
+#: their largest magnitude: float32 re-association of the folded scale and shift (~1e-7), with margin.
+FAST_TOLERANCE = 1e-4
+
+
+def _fast_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` with batch norms folded and channels-last weights, if it computes the same head outputs on a
+    random batch of two crops; else ``model``."""
+    from mmcv.cnn import fuse_conv_bn
+    fast = fuse_conv_bn(copy.deepcopy(model)).to(memory_format=torch.channels_last).eval()
+    width, height = model.head.decoder.input_size if model.head.decoder is not None else model.head.input_size
+    inputs = torch.randn(2, 3, height, width, generator=torch.Generator().manual_seed(0),
+                         device=next(model.parameters()).device)
+    with torch.no_grad():
+        want = _flat(model.head(model.extract_feat(inputs)))
+        got = _flat(fast.head(fast.extract_feat(inputs.contiguous(memory_format=torch.channels_last))))
+    scale = max(float(w.abs().max()) for w in want) or 1.0
+    same = len(want) == len(got) and all(
+        w.shape == g.shape and float((w - g).abs().max()) <= FAST_TOLERANCE * scale for w, g in zip(want, got))
+    return fast if same else model
+
+
+def _flat(outputs: Any) -> List[torch.Tensor]:
+    if isinstance(outputs, torch.Tensor):
+        return [outputs]
+    values = outputs.values() if isinstance(outputs, dict) else outputs
+    return [t for value in values for t in _flat(value)]
+
+
+def _predict(model: torch.nn.Module, inputs: torch.Tensor, samples: List[Any]) -> List[Any]:
+    """mmpose's ``TopdownPoseEstimator.predict`` with the flip test's crops and mirror images in one batch."""
+    inputs = inputs.contiguous(memory_format=torch.channels_last)
+    if not model.test_cfg.get('flip_test', False):
+        feats = model.extract_feat(inputs)
+    else:
+        both = model.extract_feat(torch.cat([inputs, inputs.flip(-1)]))
+        count = len(inputs)
+        feats = [tuple(f[:count] for f in both), tuple(f[count:] for f in both)]
+    preds = model.head.predict(feats, samples, test_cfg=model.test_cfg)
+    instances, fields = preds if isinstance(preds, tuple) else (preds, None)
+    return model.add_pred_to_datasample(instances, fields, samples)
+
+
 class MMDetDetector:
     """Person boxes from an mmdet detector (the user's config and checkpoint): ``detector(frame) -> (M, 5)``
     ``x1, y1, x2, y2, score`` of the class ``category_id`` scoring above ``score_thr``."""
@@ -144,7 +191,7 @@ def run_video_inference(config: Union[str, Config], checkpoint: Optional[str], i
                         det_file: Optional[str] = None, det_config: Optional[str] = None,
                         det_checkpoint: Optional[str] = None, det_score_thr: float = 0.3,
                         redetect_every: int = 1, track: bool = True, smooth: bool = False,
-                        min_cutoff: float = 1.0, beta: float = 0.05, device: str = 'cpu', kpt_thr: float = 0.3,
+                        min_cutoff: float = 1.0, beta: float = 0.1, device: str = 'cpu', kpt_thr: float = 0.3,
                         max_frames: Optional[int] = None, progress: bool = True,
                         tracker_options: Optional[Dict[str, Any]] = None) -> VideoSummary:
     """Pose on a video file, a camera (``'0'``), an image or a folder of images (frames in name order).

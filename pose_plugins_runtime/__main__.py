@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     video.add_argument('--no-track', action='store_true', help='no identities')
     video.add_argument('--smooth', action='store_true', help='One-Euro filter per track')
     video.add_argument('--min-cutoff', type=float, default=1.0, help='One-Euro minimum cutoff, Hz')
-    video.add_argument('--beta', type=float, default=0.05, help='One-Euro speed coefficient, per pixel/s')
+    video.add_argument('--beta', type=float, default=0.1, help='One-Euro speed coefficient, per pixel/s')
     video.add_argument('--max-frames', type=int)
     video.add_argument('--no-progress', action='store_true')
     return parser

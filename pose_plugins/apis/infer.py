@@ -81,7 +81,7 @@ def add_video_arguments(parser: argparse.ArgumentParser) -> None:
     video.add_argument('--no-track', action='store_true', help='no identities (track_id null)')
     video.add_argument('--smooth', action='store_true', help='One-Euro filter per track (keypoints, mesh params)')
     video.add_argument('--min-cutoff', type=float, default=1.0, help='One-Euro minimum cutoff, Hz')
-    video.add_argument('--beta', type=float, default=0.05, help='One-Euro speed coefficient, per pixel/s')
+    video.add_argument('--beta', type=float, default=0.1, help='One-Euro speed coefficient, per pixel/s')
     video.add_argument('--max-frames', type=int, help='stop after this many frames')
     video.add_argument('--no-progress', action='store_true', help='no progress bar')
 

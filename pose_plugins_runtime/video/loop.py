@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from ..drawing import draw_poses
 from .boxes import boxes_from_keypoints
+from .similarity import box_iou_matrix
 from .smoothing import TrackSmoother
 from .sources import Frame, FrameSource
 from .tracker import PoseTracker
@@ -95,7 +96,7 @@ def track_colour(track_id: int) -> Tuple[int, int, int]:
 def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Frame], np.ndarray],
                   tracker: Optional[PoseTracker] = None, smoother: Optional[TrackSmoother] = None,
                   redetect_every: int = 1, bbox_thr: float = 0.0, carry_score_thr: float = 0.3,
-                  carry_padding: float = 1.2, lost_score: float = 0.2,
+                  carry_padding: float = 1.2, carry_max_overlap: float = 0.3, lost_score: float = 0.2,
                   max_frames: Optional[int] = None) -> Iterator[FramePrediction]:
     """Yield the :class:`FramePrediction` of each decoded frame of ``source``.
 
@@ -104,9 +105,11 @@ def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Fr
         tracker: matches people between frames (None: no ids, ``track_id`` -1).
         smoother: One-Euro filters per track on the estimator's ``smoothed_fields`` (needs ``tracker``).
         redetect_every: 1 runs ``detector`` on every frame; N > 1 (needs ``tracker``) on every N-th frame and
-            whenever no track was seen in the previous frame or a carried person was lost; in between each track's
-            box comes from its previous keypoints (:func:`boxes_from_keypoints` with ``carry_score_thr`` and
-            ``carry_padding``, moved by the tracker's constant-velocity prediction).
+            on the frame after a track went missing or a carried person was lost, and while two carried boxes
+            overlap by more than ``carry_max_overlap`` IoU (people crossing); in between each track's box comes from
+            its previous keypoints (:func:`boxes_from_keypoints` with ``carry_score_thr`` and ``carry_padding``,
+            moved by the tracker's constant-velocity prediction, its size kept within 0.8-1.25 times the track's
+            last box).
         lost_score: a person on a carried box whose mean keypoint score is below this is dropped as lost.
         max_frames: stop after this many decoded frames.
 
@@ -124,7 +127,7 @@ def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Fr
             break
         carried = None
         if not force_detect and last_detection is not None and frame.index - last_detection < redetect_every:
-            carried = _carried_boxes(tracker, frame.index, carry_score_thr, carry_padding)
+            carried = _carried_boxes(tracker, frame.index, carry_score_thr, carry_padding, carry_max_overlap)
         if carried is None:
             boxes = np.asarray(detector(frame), dtype=np.float32).reshape(-1, 5)
             boxes = boxes[boxes[:, 4] > bbox_thr]
@@ -141,8 +144,8 @@ def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Fr
             ids = tracker.update(people['bbox'], people['keypoints'][..., :2], people['keypoint_scores'],
                                  frame=frame.index)
             people['track_id'] = np.asarray(ids, dtype=np.int64)
-            force_detect = force_detect or redetect_every > 1 and any(
-                track.missed > 0 for track in tracker.tracks) or not len(tracker.tracks)
+            # a track lost just now, or none left: look for people at the next frame
+            force_detect = force_detect or not tracker.tracks or any(t.missed == 1 for t in tracker.tracks)
             if smoother is not None:
                 smoother.end(tracker.ended)
                 fields = {name: people[name] for name in smoothed if name in people}
@@ -152,18 +155,28 @@ def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Fr
         yield FramePrediction(frame, carried is None, people)
 
 
-def _carried_boxes(tracker: PoseTracker, frame: int, score_thr: float,
-                   padding: float) -> Optional[np.ndarray]:
-    """(M, 5) boxes from the tracks' predicted keypoints, or None when a track has too few confident keypoints."""
+def _carried_boxes(tracker: PoseTracker, frame: int, score_thr: float, padding: float,
+                   max_overlap: float) -> Optional[np.ndarray]:
+    """(M, 5) boxes of the tracks seen in the last frame from their predicted keypoints, or None (detect instead)
+    when one has too few confident keypoints or two overlap by more than ``max_overlap`` IoU."""
     seen = {track.track_id: track for track in tracker.tracks if track.missed == 0}
-    predicted = [(keypoints, seen[track_id].scores) for track_id, _, keypoints in tracker.predicted(frame)
+    predicted = [(box, keypoints, seen[track_id].scores) for track_id, box, keypoints in tracker.predicted(frame)
                  if track_id in seen]
     if not predicted:
         return None
-    keypoints = np.stack([k for k, _ in predicted])
-    scores = np.stack([s for _, s in predicted])
-    boxes = boxes_from_keypoints(keypoints, scores, score_thr=score_thr, padding=padding)
+    last = np.stack([b for b, _, _ in predicted]).astype(np.float64)
+    boxes = boxes_from_keypoints(np.stack([k for _, k, _ in predicted]), np.stack([s for _, _, s in predicted]),
+                                 score_thr=score_thr, padding=padding)
     if not np.isfinite(boxes).all():
+        return None
+    # a pose spread over two people, or half out of the picture, must not grow or shrink the box much in one frame
+    size, last_size = boxes[:, 2:] - boxes[:, :2], last[:, 2:] - last[:, :2]
+    half = np.clip(size, 0.8 * last_size, 1.25 * last_size) / 2.0
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2.0
+    boxes = np.concatenate([centre - half, centre + half], axis=1)
+    overlap = box_iou_matrix(boxes, boxes)
+    np.fill_diagonal(overlap, 0.0)
+    if overlap.max(initial=0.0) > max_overlap:
         return None
     return np.concatenate([boxes, np.ones((len(boxes), 1))], axis=1).astype(np.float32)
 
