@@ -1,10 +1,10 @@
 """pose_plugins: HRNet, Hourglass, SimpleBaseline, CPN and integral regression for mmpose 1.x.
 
-``install_requires`` lists what importing pose_plugins needs and pip can resolve plainly. mmcv (compiled with its
-ops), xtcocotools (built against numpy 2) and mmpose / mmdet (without mmpose's ``chumpy`` requirement, which cannot
-build on Python 3.11) need special flags and are installed by ``scripts/setup.sh``, with the dependencies that
-``--no-deps`` skips for them in ``requirements.txt``. Test tools: ``requirements-tests.txt`` (installed by
-``scripts/setup.sh``), the same as the ``tests`` extra.
+``install_requires`` lists what importing pose_plugins and its modules needs and pip can resolve plainly. mmcv
+(compiled with its ops), xtcocotools (built against numpy 2) and mmpose / mmdet (without mmpose's ``chumpy``
+requirement, which cannot build on Python 3.11) need special flags and are installed by ``scripts/setup.sh``, with
+the dependencies that ``--no-deps`` skips for them in ``requirements.txt``. Test tools: ``requirements-tests.txt``
+(installed by ``scripts/setup.sh``), the same as the ``tests`` extra.
 
 Besides the packages, the install puts two things at the top of site-packages: the start-up module
 ``_pose_plugins_startup.py`` and ``pose_plugins_startup.pth``, which runs it at every interpreter start so that
@@ -51,11 +51,15 @@ setup(
     name='pose_plugins',
     version=version['__version__'],
     description='Classic top-down human pose estimation models plugged into OpenMMLab (mmpose 1.x)',
-    packages=find_packages(include=['pose_plugins', 'pose_plugins.*', 'pose_plugins_runtime']),
+    packages=find_packages(include=['pose_plugins', 'pose_plugins.*', 'pose_plugins_runtime',
+                                    'pose_plugins_runtime.*']),
     py_modules=['_pose_plugins_startup'],
     cmdclass={'build_py': BuildPyWithStartupHook},
+    entry_points={'console_scripts': ['pose-plugins = pose_plugins.apis.command:main']},  # tools/*.py as one command
     python_requires='>=3.11',  # typing.Self
-    install_requires=['numpy>=2', 'torch>=2.1', 'mmengine==0.10.7', 'opencv-python', 'pillow', 'smplx==0.1.28'],
+    install_requires=['numpy>=2', 'torch>=2.1', 'mmengine==0.10.7', 'opencv-python', 'pillow', 'smplx==0.1.28',
+                      'scipy', 'tqdm',  # pose on video: the tracker's assignment, the progress bar
+                      'motmetrics==1.4.0'],  # motmetrics: pose_plugins.evaluation.video_metrics
     extras_require={
         'tests': ['pytest>=7', 'pytest-xdist>=3.5', 'filelock'],  # = requirements-tests.txt (setup.sh installs it)
         'deploy': ['onnx==1.23.2', 'onnxruntime==1.31.1'],  # = requirements-deploy.txt (setup.sh installs it)

@@ -4,7 +4,8 @@ and a JSON file.
 Each row times one operation of ours and mmpose's equivalent, alternating the two in every repeat; a row holds,
 per side, seconds per call (median, min and max over repeats) and, where outputs are compared, their largest
 difference (``max_diff``). Sections (:data:`SECTIONS`): ``encode``, ``decode``, ``pipeline``, ``model``, ``train``,
-``inference``, ``gpu_train`` (:mod:`pose_plugins.apis.gpu_benchmark`'s rows, when CUDA is available).
+``inference``, ``video`` (:mod:`pose_plugins.apis.video_benchmark`: frames/s on a clip), ``gpu_train``
+(:mod:`pose_plugins.apis.gpu_benchmark`'s rows, when CUDA is available).
 """
 import argparse
 import copy
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from pose_plugins.apis import CONFIGS_DIR, gpu_benchmark
+from pose_plugins.apis import CONFIGS_DIR, gpu_benchmark, video_benchmark
 from pose_plugins.cli import ToolArgumentParser, load_config
 from pose_plugins.codecs import CPNBlurHeatmap, IntegralRegressionLabel, MSRAHeatmap
 from pose_plugins.models.heads import HeatmapHead
@@ -411,8 +412,13 @@ def bench_gpu_train(args: argparse.Namespace) -> List[dict]:
     return gpu_benchmark.benchmark_rows(gpu_benchmark.run(gpu_benchmark.parse_args([])))
 
 
+def bench_video(args: argparse.Namespace) -> List[dict]:
+    """:func:`pose_plugins.apis.video_benchmark.bench_video`'s rows (frames/s on a synthetic clip)."""
+    return video_benchmark.bench_video(args, time_pair, _row)
+
+
 SECTIONS = dict(encode=bench_encode, decode=bench_decode, pipeline=bench_pipeline, model=bench_model,
-                train=bench_train, inference=bench_inference, gpu_train=bench_gpu_train)
+                train=bench_train, inference=bench_inference, video=bench_video, gpu_train=bench_gpu_train)
 #: what --quick runs when --only is not given: the sections that take seconds
 QUICK_SECTIONS = ('encode', 'decode', 'pipeline', 'gpu_train')
 
@@ -453,6 +459,12 @@ def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[st
                         help='configs/<name>.py of the model section, comma-separated, or "all"')
     parser.add_argument('--train-iters', type=int, default=12, help='timed training iterations a round (default 12)')
     parser.add_argument('--train-rounds', type=int, default=3, help='alternating rounds of each side (default 3)')
+    parser.add_argument('--video-checkpoint', help='video section: the README demo\'s checkpoint (default: random '
+                        'weights, whose poses carry no boxes)')
+    parser.add_argument('--video-frames', type=int, default=48, help='video section: frames of the clip (default 48)')
+    parser.add_argument('--video-seed', type=int, default=1, help='video section: the clip\'s seed (default 1)')
+    parser.add_argument('--redetect-every', type=int, default=5,
+                        help='video section: detector every N frames with pose-carried boxes (default 5)')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads (default 1)')
     parser.add_argument('--out', help='JSON output path (default: work_dirs/benchmark/<UTC time>.json)')
     args = parser.parse_args(argv)
@@ -463,7 +475,7 @@ def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[st
     args.sections = sections
     if args.quick:
         args.repeats, args.min_time, args.model_repeats, args.train_iters, args.train_rounds = 2, 0.01, 1, 1, 1
-        args.model_configs = 'hrnet_w32_coco'
+        args.model_configs, args.video_frames = 'hrnet_w32_coco', 8
     return args
 
 

@@ -15,9 +15,11 @@ in mmpose's ``data/coco`` layout (a config changes only ``data_root``)::
 - ``with_3d=True``: ``camera_param`` (``f = focal_length * W``, centre ``(W / 2, H / 2)``) and ``keypoints_3d``
   (K * 3, camera frame, mm; root = mean of the hips, ``|z| = |Z - Z_root| <= MAX_ROOT_DEPTH_MM``). Synthetic depth
   cue: marker radius times ``Z_root / Z``, grey centre dot ``127.5 * (1 + depth_shading * tanh(-z / 300 mm))``.
+- Clips (:func:`make_synthetic_clip`): people walking, turning, crossing, drawn the same way; GT tracks beside.
 - Mesh people with SMPL fields: :mod:`.people_mesh`; the synthetic (NOT SMPL) body model: :mod:`.synthetic_smpl`.
 """
 from .body_model import MAX_ROOT_DEPTH_MM, ROOT_INDICES
+from .clips import SyntheticClipConfig, make_synthetic_clip
 from .coco_format import (COCO_FLIP_INDICES, COCO_KEYPOINT_NAMES, COCO_PERSON_CATEGORY, COCO_SKELETON, DEGENERATE_KINDS,
                           NUM_KEYPOINTS, SPLITS)
 from .coco_writer import make_synthetic_coco
@@ -30,5 +32,5 @@ __all__ = [
     'SyntheticCocoConfig', 'make_synthetic_coco', 'render_synthetic_image', 'COCO_KEYPOINT_NAMES',
     'COCO_SKELETON', 'COCO_FLIP_INDICES', 'COCO_PERSON_CATEGORY', 'DEGENERATE_KINDS', 'SPLITS',
     'MAX_ROOT_DEPTH_MM', 'ROOT_INDICES', 'NUM_KEYPOINTS', 'SyntheticMeshConfig', 'make_synthetic_mesh_coco',
-    'SyntheticSMPL', 'make_synthetic_smpl', 'write_synthetic_smpl'
+    'SyntheticSMPL', 'make_synthetic_smpl', 'write_synthetic_smpl', 'SyntheticClipConfig', 'make_synthetic_clip'
 ]
