@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 from pose_plugins import compat
@@ -175,13 +176,14 @@ class MMDetDetector:
         from mmdet.apis import init_detector
         if not 0.0 <= score_thr < 1.0:
             raise ValueError(f'score_thr must be in [0, 1), got {score_thr!r}')
-        with compat.quiet_known_messages():
+        with compat.quiet_known_messages(), DefaultScope.overwrite_default_scope('mmdet'):
             self.model = init_detector(load_config(config), checkpoint, device=device)
         self.category_id, self.score_thr = category_id, score_thr
 
     def __call__(self, frame: Frame) -> np.ndarray:
         from mmdet.apis import inference_detector
-        instances = inference_detector(self.model, frame.image).pred_instances.cpu().numpy()
+        with DefaultScope.overwrite_default_scope('mmdet'):  # its test pipeline is mmdet's, whatever scope is current
+            instances = inference_detector(self.model, frame.image).pred_instances.cpu().numpy()
         keep = (instances.labels == self.category_id) & (instances.scores > self.score_thr)
         return np.concatenate([instances.bboxes[keep], instances.scores[keep, None]], axis=1).astype(np.float32)
 

@@ -171,7 +171,7 @@ def _carried_boxes(tracker: PoseTracker, frame: int, score_thr: float, padding: 
         return None
     # a pose spread over two people, or half out of the picture, must not grow or shrink the box much in one frame
     size, last_size = boxes[:, 2:] - boxes[:, :2], last[:, 2:] - last[:, :2]
-    half = np.clip(size, 0.8 * last_size, 1.25 * last_size) / 2.0
+    half = np.maximum(np.clip(size, 0.8 * last_size, 1.25 * last_size) / 2.0, 1.0)
     centre = (boxes[:, :2] + boxes[:, 2:]) / 2.0
     boxes = np.concatenate([centre - half, centre + half], axis=1)
     overlap = box_iou_matrix(boxes, boxes)
