@@ -221,9 +221,13 @@ def install_torchvision_stand_in() -> bool:
 
 #: Third-party warnings a user of our tools can do nothing about: (message regex, module regex of the warning's
 #: origin). mmengine's ``get_installed_path`` imports the deprecated ``pkg_resources``; mmpose's datasets name their
-#: keypoint metainfo by a path relative to mmpose's checkout and fall back to the installed copy, warning each time.
+#: keypoint metainfo by a path relative to mmpose's checkout and fall back to the installed copy, warning each time;
+#: mmdet 3.2.0's detectors call torch's deprecated ``torch.cuda.amp.autocast`` and ``meshgrid`` without ``indexing``.
 KNOWN_WARNINGS = (
     (r'pkg_resources is deprecated as an API', r'mmengine\.utils\.package_utils'),
+    (r'`torch\.cuda\.amp\.autocast\(args\.\.\.\)` is deprecated', r'mmdet\.'),
+    (r'torch\.meshgrid: in an upcoming release, it will be required to pass the indexing argument',
+     r'torch\.functional'),
     (r'The metainfo config file "configs/_base_/datasets/\w+\.py" does not exist\. A matched config file "[^"]*'
      r'/mmpose/\.mim/configs/_base_/datasets/\w+\.py" will be used instead\.', r'mmpose\.datasets\.datasets\.utils'),
 )
@@ -251,7 +255,7 @@ def quiet_known_messages() -> Iterator[None]:
     try:
         with warnings.catch_warnings():
             for message, module in KNOWN_WARNINGS:
-                warnings.filterwarnings('ignore', message=message, category=UserWarning, module=module)
+                warnings.filterwarnings('ignore', message=message, module=module)
             yield
     finally:
         logger.removeFilter(quiet)

@@ -109,7 +109,7 @@ def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Fr
             overlap by more than ``carry_max_overlap`` IoU (people crossing); in between each track's box comes from
             its previous keypoints (:func:`boxes_from_keypoints` with ``carry_score_thr`` and ``carry_padding``,
             moved by the tracker's constant-velocity prediction, its size kept within 0.8-1.25 times the track's
-            last box).
+            box at the last detection).
         lost_score: a person on a carried box whose mean keypoint score is below this is dropped as lost.
         max_frames: stop after this many decoded frames.
 
@@ -122,12 +122,14 @@ def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Fr
         raise ValueError('smoothing and pose-carried boxes (redetect_every > 1) need a tracker')
     smoothed = tuple(getattr(estimator, 'smoothed_fields', DEFAULT_SMOOTHED))
     last_detection, force_detect = None, True
+    detected_size: Dict[int, np.ndarray] = {}  # track id -> (2, ) its box size at the last detection
     for count, frame in enumerate(source):
         if max_frames is not None and count >= max_frames:
             break
         carried = None
         if not force_detect and last_detection is not None and frame.index - last_detection < redetect_every:
-            carried = _carried_boxes(tracker, frame.index, carry_score_thr, carry_padding, carry_max_overlap)
+            carried = _carried_boxes(tracker, frame.index, detected_size, carry_score_thr, carry_padding,
+                                     carry_max_overlap)
         if carried is None:
             boxes = np.asarray(detector(frame), dtype=np.float32).reshape(-1, 5)
             boxes = boxes[boxes[:, 4] > bbox_thr]
@@ -144,6 +146,8 @@ def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Fr
             ids = tracker.update(people['bbox'], people['keypoints'][..., :2], people['keypoint_scores'],
                                  frame=frame.index)
             people['track_id'] = np.asarray(ids, dtype=np.int64)
+            if carried is None:
+                detected_size = {int(i): b[2:] - b[:2] for i, b in zip(ids, people['bbox'].astype(np.float64))}
             # a track lost just now, or none left: look for people at the next frame
             force_detect = force_detect or not tracker.tracks or any(t.missed == 1 for t in tracker.tracks)
             if smoother is not None:
@@ -155,23 +159,25 @@ def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Fr
         yield FramePrediction(frame, carried is None, people)
 
 
-def _carried_boxes(tracker: PoseTracker, frame: int, score_thr: float, padding: float,
-                   max_overlap: float) -> Optional[np.ndarray]:
+def _carried_boxes(tracker: PoseTracker, frame: int, detected_size: Dict[int, np.ndarray], score_thr: float,
+                   padding: float, max_overlap: float) -> Optional[np.ndarray]:
     """(M, 5) boxes of the tracks seen in the last frame from their predicted keypoints, or None (detect instead)
-    when one has too few confident keypoints or two overlap by more than ``max_overlap`` IoU."""
+    when one has too few confident keypoints, was not in the last detection, or two overlap by more than
+    ``max_overlap`` IoU."""
     seen = {track.track_id: track for track in tracker.tracks if track.missed == 0}
-    predicted = [(box, keypoints, seen[track_id].scores) for track_id, box, keypoints in tracker.predicted(frame)
+    predicted = [(track_id, keypoints, seen[track_id].scores) for track_id, _, keypoints in tracker.predicted(frame)
                  if track_id in seen]
-    if not predicted:
+    if not predicted or any(track_id not in detected_size for track_id, _, _ in predicted):
         return None
-    last = np.stack([b for b, _, _ in predicted]).astype(np.float64)
     boxes = boxes_from_keypoints(np.stack([k for _, k, _ in predicted]), np.stack([s for _, _, s in predicted]),
                                  score_thr=score_thr, padding=padding)
     if not np.isfinite(boxes).all():
         return None
-    # a pose spread over two people, or half out of the picture, must not grow or shrink the box much in one frame
-    size, last_size = boxes[:, 2:] - boxes[:, :2], last[:, 2:] - last[:, :2]
-    half = np.maximum(np.clip(size, 0.8 * last_size, 1.25 * last_size) / 2.0, 1.0)
+    # a pose spread over two people, or half out of the picture, must not make the box much larger or smaller than
+    # the person's box at the last detection
+    size = boxes[:, 2:] - boxes[:, :2]
+    anchor = np.stack([detected_size[track_id] for track_id, _, _ in predicted])
+    half = np.maximum(np.clip(size, 0.8 * anchor, 1.25 * anchor) / 2.0, 1.0)
     centre = (boxes[:, :2] + boxes[:, 2:]) / 2.0
     boxes = np.concatenate([centre - half, centre + half], axis=1)
     overlap = box_iou_matrix(boxes, boxes)

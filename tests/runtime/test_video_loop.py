@@ -38,7 +38,8 @@ class GridEstimator:
                 keypoints.append(np.tile([cx, cy], (K, 1)))
                 scores.append(np.zeros(K))
                 continue
-            low, high = np.array([xs.min(), ys.min()]) + [left, top], np.array([xs.max(), ys.max()]) + [left + 1, top + 1]
+            low = np.array([xs.min(), ys.min()]) + [left, top]
+            high = np.array([xs.max(), ys.max()]) + [left + 1, top + 1]
             keypoints.append(low + GRID * (high - low))
             scores.append(np.full(K, 0.9))
         return dict(keypoints=np.asarray(keypoints, np.float32).reshape(-1, K, 2),
