@@ -32,13 +32,23 @@ REFUSALS = {
                                 r'--out \S*taken\.json already exists'),
     'infer: inverted box': ('infer.py', [str(SB_CONFIG), '{tmp}/model.pth', '{tmp}/img.jpg', '--out-dir', '{tmp}/o',
                                          '--bboxes', '[[50, 50, 10, 10]]'], 2, r'x2 > x1'),
+    'infer: video that does not open': ('infer.py', [str(SB_CONFIG), '{tmp}/model.pth', '{tmp}/broken.mp4',
+                                                     '--out-dir', '{tmp}/o'], 2, r'cannot open video \S*broken\.mp4'),
+    'infer: camera that does not exist': ('infer.py', [str(SB_CONFIG), '{tmp}/model.pth', '57', '--out-dir',
+                                                       '{tmp}/o'], 2, r'camera 57 does not exist'),
+    'infer: video output that exists': ('infer.py', [str(SB_CONFIG), '{tmp}/model.pth', '{tmp}/broken.mp4',
+                                                     '--video-out', '{tmp}/taken.json'], 2, r'taken\.json exists'),
+    'make_synthetic_clip: output that exists': ('make_synthetic_clip.py', ['{tmp}/taken.mp4'], 2,
+                                                r'taken\.mp4'),
+    'eval_video: ground truth that does not exist': ('eval_video.py', ['{tmp}/gone.json', '{tmp}/p.jsonl'], 2,
+                                                     r'gone\.json'),
     'export_onnx: output that exists': ('export_onnx.py', [str(SB_CONFIG), '{tmp}/model.pth', '--out',
                                                            '{tmp}/taken.json'], 2, r'taken\.json exists.*--overwrite'),
     'convert_checkpoint: unreadable source': ('convert_checkpoint.py', ['{tmp}/text.pth', '{tmp}/c.pth', '--layout',
                                                                         'pose_hrnet'], 1, r'text\.pth: cannot be'),
     'publish_model: input that does not exist': ('publish_model.py', ['{tmp}/gone.pth', '{tmp}/pub'], 2,
                                                  r'gone\.pth does not exist'),
-    'convert_smpl_model: output that exists': ('convert_smpl_model.py', ['{tmp}/in.pkl', '{tmp}/taken.npz'], 1,
+    'convert_smpl_model: output that exists': ('convert_smpl_model.py', ['{tmp}/in.pkl', '{tmp}/taken.npz'], 2,
                                                r'taken\.npz exists'),
     'make_synthetic_coco: missing --out-dir': ('make_synthetic_coco.py', [], 2, r'--out-dir'),
     'demo: work dir not empty': ('demo.py', ['--work-dir', '{tmp}/full'], 2, r'work dir \S*full is not empty'),
@@ -96,6 +106,8 @@ def refusals(tmp_path_factory):
     torch.save(dict(state_dict={}), tmp / 'model.pth')
     (tmp / 'taken.json').write_text('{}')
     (tmp / 'taken.npz').write_bytes(b'x')
+    (tmp / 'taken.mp4').write_bytes(b'x')
+    (tmp / 'broken.mp4').write_text('not a video')
     (tmp / 'in.pkl').write_bytes(b'x')
     (tmp / 'text.pth').write_text('not a checkpoint')
     import cv2
