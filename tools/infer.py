@@ -1,8 +1,11 @@
-"""Predict keypoints with mmpose's MMPoseInferencer and one of our configs + a checkpoint.
+"""Predict keypoints with one of our configs + a checkpoint: images through mmpose's MMPoseInferencer, videos,
+cameras and image sequences through the tracked video loop (docs/video.md).
 
     python tools/infer.py CONFIG CHECKPOINT IMAGE_OR_FOLDER --out-dir outputs/infer
     python tools/infer.py CONFIG CHECKPOINT img.jpg --bboxes '[[10, 20, 110, 220]]'       # given person boxes
     python tools/infer.py CONFIG CHECKPOINT folder/ --bbox-file boxes.json  # {"img.jpg": [[x1, y1, x2, y2], ...]}
+    python tools/infer.py CONFIG CHECKPOINT video.mp4 --det-file boxes.jsonl --smooth     # OUT_DIR/video.{mp4,jsonl}
+    python tools/infer.py CONFIG CHECKPOINT 0 --det-config DET.py --det-checkpoint DET.pth --redetect-every 5
 
 Without boxes the whole image is one person box. Drawn predictions go to OUT_DIR/visualizations/, JSON to
 OUT_DIR/predictions/ (existing results are never overwritten).
