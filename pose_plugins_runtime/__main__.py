@@ -19,6 +19,7 @@ from .drawing import draw_poses
 from .pose_session import PoseSession
 from .video.boxes import DetectionsFile, WholeImage
 from .video.loop import run_video
+from .video.options import add_video_options
 from .video.smoothing import TrackSmoother
 from .video.sources import is_video_input, open_source
 from .video.tracker import PoseTracker
@@ -36,17 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--out', help='the drawing, or the drawn video (.mp4/.avi); refused if it exists')
     parser.add_argument('--json', help='the predictions (JSON; JSON lines for a video); refused if it exists')
     parser.add_argument('--kpt-thr', type=float, default=0.3)
-    video = parser.add_argument_group('video')
-    video.add_argument('--sequence', action='store_true', help='take a folder of images as the frames of a video')
-    video.add_argument('--det-file', help='boxes per frame: JSON lines {"frame": i, "boxes": [[x1, y1, x2, y2]]}')
-    video.add_argument('--redetect-every', type=int, default=1, metavar='N',
-                       help='boxes from --det-file every N frames, from the poses in between')
-    video.add_argument('--no-track', action='store_true', help='no identities')
-    video.add_argument('--smooth', action='store_true', help='One-Euro filter per track')
-    video.add_argument('--min-cutoff', type=float, default=1.0, help='One-Euro minimum cutoff, Hz')
-    video.add_argument('--beta', type=float, default=0.1, help='One-Euro speed coefficient, per pixel/s')
-    video.add_argument('--max-frames', type=int)
-    video.add_argument('--no-progress', action='store_true')
+    add_video_options(parser.add_argument_group('video'))
     return parser
 
 

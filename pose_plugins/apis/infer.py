@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 from pose_plugins.cli import ToolArgumentParser
 from pose_plugins.inference import Boxes, list_images, run_inference
 from pose_plugins.video_inference import run_video_inference
+from pose_plugins_runtime.video.options import add_video_options
 from pose_plugins_runtime.video.sources import is_video_input
 
 #: Exit status of a run stopped by Ctrl-C (128 + SIGINT), with its outputs kept.
@@ -67,23 +68,13 @@ def parse_args(argv: Optional[Sequence[str]] = None, *,
 def add_video_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of pose on video: outputs, where boxes come from, tracking and smoothing."""
     video = parser.add_argument_group('video, camera or --sequence input')
-    video.add_argument('--sequence', action='store_true', help='take a folder of images as the frames of a video')
+    add_video_options(video)
     video.add_argument('--video-out', help='drawn video (.mp4 or .avi; default OUT_DIR/STEM.mp4)')
     video.add_argument('--json-out', help='predictions, one JSON line per frame (default OUT_DIR/STEM.jsonl)')
     video.add_argument('--no-video-out', action='store_true', help='write no drawn video')
-    boxes = video.add_mutually_exclusive_group()
-    boxes.add_argument('--det-file', help='JSON lines {"frame": i, "boxes": [[x1, y1, x2, y2(, score)], ...]}')
-    boxes.add_argument('--det-config', help='an mmdet detector config (with --det-checkpoint)')
+    video.add_argument('--det-config', help='an mmdet detector config (with --det-checkpoint), instead of --det-file')
     video.add_argument('--det-checkpoint', help='the detector\'s weights')
     video.add_argument('--det-score-thr', type=float, default=0.3)
-    video.add_argument('--redetect-every', type=int, default=1, metavar='N',
-                       help='run the detector every N frames and carry boxes from the poses in between')
-    video.add_argument('--no-track', action='store_true', help='no identities (track_id null)')
-    video.add_argument('--smooth', action='store_true', help='One-Euro filter per track (keypoints, mesh params)')
-    video.add_argument('--min-cutoff', type=float, default=1.0, help='One-Euro minimum cutoff, Hz')
-    video.add_argument('--beta', type=float, default=0.1, help='One-Euro speed coefficient, per pixel/s')
-    video.add_argument('--max-frames', type=int, help='stop after this many frames')
-    video.add_argument('--no-progress', action='store_true', help='no progress bar')
 
 
 def _stem(inputs: str) -> str:

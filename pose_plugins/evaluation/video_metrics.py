@@ -13,6 +13,9 @@ import motmetrics
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from pose_plugins_runtime.video.json_lines import read_frame_lines
+from pose_plugins_runtime.video.similarity import box_iou_matrix
+
 __all__ = ['load_ground_truth', 'load_predictions', 'evaluate_tracking']
 
 # motmetrics event types that pair a GT person with a prediction (SWITCH: another predicted track than before)
@@ -137,43 +140,18 @@ def load_predictions(path: str) -> List[Dict[str, Any]]:
         FileNotFoundError: naming ``path`` when it is not a file.
         ValueError: naming ``path``, the line number and the field of a malformed line, or a frame given twice.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'predictions {path} do not exist')
     frames: List[Dict[str, Any]] = []
-    first_line: Dict[int, int] = {}
-    with open(path) as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f'{path}, line {number}'
-            try:
-                frame = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f'{where}: not JSON ({err.msg})') from None
-            _frame_people(frame, where, num_keypoints=None, ground_truth=False)
-            if frame['frame'] in first_line:
-                raise ValueError(f"{where}: frame {frame['frame']} again (first on line {first_line[frame['frame']]})")
-            first_line[frame['frame']] = number
-            frames.append(frame)
+    for where, frame in read_frame_lines(path):
+        _frame_people(frame, where, num_keypoints=None, ground_truth=False)
+        frames.append(frame)
     return frames
-
-
-def _box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """IoU (N, M) of boxes (N, 4) and (M, 4) ``[x1, y1, x2, y2]``; 0 where the union is empty."""
-    low = np.maximum(boxes_a[:, None, :2], boxes_b[None, :, :2])
-    high = np.minimum(boxes_a[:, None, 2:], boxes_b[None, :, 2:])
-    inter = np.clip(high - low, 0, None).prod(axis=-1)
-    area_a = (boxes_a[:, 2:] - boxes_a[:, :2]).prod(axis=-1)
-    area_b = (boxes_b[:, 2:] - boxes_b[:, :2]).prod(axis=-1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def _iou_distances(gt_boxes: np.ndarray, pred_boxes: np.ndarray, iou_threshold: float) -> np.ndarray:
     """MOTAccumulator's distances (N, M): 1 - IoU, NaN (not to be paired) where IoU < ``iou_threshold``."""
     # what motmetrics.distances.iou_matrix computes (for [x, y, w, h] boxes), which in motmetrics 1.4.0 calls
     # np.asfarray, removed in numpy 2
-    iou = _box_iou(gt_boxes, pred_boxes)
+    iou = box_iou_matrix(gt_boxes, pred_boxes)
     return np.where(iou >= iou_threshold, 1.0 - iou, np.nan)
 
 
@@ -184,7 +162,7 @@ def _not_on_uncounted(gt_boxes: np.ndarray, counted: np.ndarray, pred_boxes: np.
     keep = np.ones(len(pred_boxes), dtype=bool)
     if counted.all() or not len(pred_boxes):
         return keep
-    iou = _box_iou(gt_boxes, pred_boxes)
+    iou = box_iou_matrix(gt_boxes, pred_boxes)
     rows, cols = linear_sum_assignment(np.where(iou >= iou_threshold, iou, 0.0), maximize=True)
     on_uncounted = (iou[rows, cols] >= iou_threshold) & ~counted[rows]
     keep[cols[on_uncounted]] = False

@@ -6,11 +6,11 @@ detector (an mmdet model, see ``pose_plugins.inference``) is one too. Pose-carri
 """
 from __future__ import annotations
 
-import json
 from typing import Dict
 
 import numpy as np
 
+from .json_lines import read_frame_lines
 from .sources import Frame
 
 __all__ = ['DetectionsFile', 'WholeImage', 'boxes_from_keypoints', 'check_boxes']
@@ -51,21 +51,11 @@ class DetectionsFile:
     def __init__(self, path: str) -> None:
         self.path = path
         self._boxes: Dict[int, np.ndarray] = {}
-        with open(path) as f:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                where = f'{path} line {number}'
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise ValueError(f'{where} is not JSON ({err})') from err
-                if not isinstance(record, dict) or not isinstance(record.get('frame'), int) or 'boxes' not in record:
-                    raise ValueError(f'{where}: expected {{"frame": INDEX, "boxes": [[x1, y1, x2, y2], ...]}}, got '
-                                     f'{line.strip()[:80]}')
-                if record['frame'] in self._boxes:
-                    raise ValueError(f'{where}: frame {record["frame"]} is listed twice')
-                self._boxes[record['frame']] = check_boxes(record['boxes'], where)
+        for where, record in read_frame_lines(path):
+            if 'boxes' not in record:
+                raise ValueError(f"{where}: field 'boxes' is missing; expected {{\"frame\": INDEX, \"boxes\": "
+                                 f"[[x1, y1, x2, y2], ...]}}")
+            self._boxes[record['frame']] = check_boxes(record['boxes'], where)
 
     def __call__(self, frame: Frame) -> np.ndarray:
         return self._boxes.get(frame.index, np.zeros((0, 5), np.float32))

@@ -108,18 +108,22 @@ def _image_sequence(description: str, images: List[str], fps: float) -> FrameSou
     return FrameSource(description, frames, fps=fps, num_frames=len(images))
 
 
-def _rate_and_count(capture: cv2.VideoCapture, default_fps: float) -> Tuple[float, Optional[int]]:
+def _open_capture(target: object, default_fps: float, capture_factory: Callable[..., cv2.VideoCapture],
+                  refusal: str) -> Tuple[cv2.VideoCapture, float, Optional[int]]:
+    """The opened capture of ``target``, its rate (``default_fps`` where it reports none) and announced frame count
+    (None where it has none); ValueError(``refusal``) when it does not open."""
+    capture = capture_factory(target)
+    if not capture.isOpened():
+        capture.release()
+        raise ValueError(refusal)
     fps = capture.get(cv2.CAP_PROP_FPS)
     count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-    return (fps if np.isfinite(fps) and fps > 0 else default_fps), (count if count > 0 else None)
+    return capture, (fps if np.isfinite(fps) and fps > 0 else default_fps), (count if count > 0 else None)
 
 
 def _video_file(path: str, default_fps: float, capture_factory: Callable[..., cv2.VideoCapture]) -> FrameSource:
-    capture = capture_factory(path)
-    if not capture.isOpened():
-        capture.release()
-        raise ValueError(f'cannot open video {path}: not a video file, or encoded with a codec OpenCV lacks')
-    fps, count = _rate_and_count(capture, default_fps)
+    capture, fps, count = _open_capture(path, default_fps, capture_factory, f'cannot open video {path}: not a '
+                                        'video file, or encoded with a codec OpenCV lacks')
 
     def frames(source: FrameSource) -> Iterator[Frame]:
         index, failures = 0, 0
@@ -142,11 +146,8 @@ def _video_file(path: str, default_fps: float, capture_factory: Callable[..., cv
 
 
 def _camera(index: int, default_fps: float, capture_factory: Callable[..., cv2.VideoCapture]) -> FrameSource:
-    capture = capture_factory(index)
-    if not capture.isOpened():
-        capture.release()
-        raise ValueError(f'camera {index} does not exist or cannot be opened')
-    fps, _ = _rate_and_count(capture, default_fps)
+    capture, fps, _ = _open_capture(index, default_fps, capture_factory,
+                                    f'camera {index} does not exist or cannot be opened')
 
     def frames(source: FrameSource) -> Iterator[Frame]:
         start, position, failures = time.monotonic(), 0, 0

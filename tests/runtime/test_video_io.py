@@ -128,9 +128,11 @@ def test_detections_file_boxes_per_frame_and_its_refusals(tmp_path):
     frame = Frame(0, 0.0, np.zeros((4, 4, 3), np.uint8), 'f')
     np.testing.assert_array_equal(detections(frame), [[1, 2, 11, 22, 1], [5, 5, 6, 7, 0.5]])
     assert detections(Frame(1, 0.1, frame.image, 'f')).shape == (0, 5)
-    for text, message in [('{"frame": 0}\n', r'det.jsonl line 1: expected \{"frame"'),
-                          ('{"frame": 0, "boxes": []}\n{"frame": 0, "boxes": []}\n', 'line 2: frame 0 is listed twice'),
-                          ('nope\n', 'det.jsonl line 1 is not JSON'),
+    for text, message in [('{"frame": 0}\n', r"det.jsonl, line 1: field 'boxes' is missing"),
+                          ('{"frame": 0, "boxes": []}\n{"frame": 0, "boxes": []}\n',
+                           r'line 2: frame 0 again \(first on line 1\)'),
+                          ('nope\n', 'det.jsonl, line 1: not JSON'),
+                          ('{"frame": -1, "boxes": []}\n', r"line 1: 'frame' must be an int >= 0, got -1"),
                           ('{"frame": 3, "boxes": [[5, 5, 4, 9]]}\n', r'line 1: boxes must be finite with x2 > x1')]:
         path.write_text(text)
         with pytest.raises(ValueError, match=message):
