@@ -24,9 +24,6 @@ from .video.smoothing import TrackSmoother
 from .video.sources import is_video_input, open_source
 from .video.tracker import PoseTracker
 
-#: Exit status after Ctrl-C (128 + SIGINT); the outputs are kept.
-INTERRUPTED = 130
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='python -m pose_plugins_runtime', description=__doc__,
@@ -51,15 +48,14 @@ def _video(parser: argparse.ArgumentParser, args: argparse.Namespace, session: P
         smoother = TrackSmoother(min_cutoff=args.min_cutoff, beta=args.beta) if args.smooth else None
     except (OSError, ValueError) as err:
         parser.error(str(err))
-    summary = run_video(source, session, detector=detector, tracker=tracker, smoother=smoother,
-                        redetect_every=args.redetect_every, video_out=args.out, json_out=args.json,
-                        progress=not args.no_progress, kpt_thr=args.kpt_thr, max_frames=args.max_frames)
-    print(f'{summary.frames} frames in {summary.seconds:.1f} s ({summary.fps:.1f} frames/s), '
-          f'{summary.num_tracks} track(s)' + (f', {len(summary.skipped)} frame(s) skipped' if summary.skipped else ''))
-    if summary.interrupted:
-        print(f'stopped by Ctrl-C after {summary.frames} frames; what was written is kept')
-        return INTERRUPTED
-    return 0
+    try:
+        summary = run_video(source, session, detector=detector, tracker=tracker, smoother=smoother,
+                            redetect_every=args.redetect_every, video_out=args.out, json_out=args.json,
+                            progress=not args.no_progress, kpt_thr=args.kpt_thr, max_frames=args.max_frames)
+    except ValueError as err:  # the loop's options, checked before any frame is read or output written
+        parser.error(str(err))
+    print(summary.report())
+    return summary.exit_status
 
 
 def main() -> int:

@@ -11,9 +11,6 @@ from pose_plugins.video_inference import run_video_inference
 from pose_plugins_runtime.video.options import add_video_options
 from pose_plugins_runtime.video.sources import is_video_input
 
-#: Exit status of a run stopped by Ctrl-C (128 + SIGINT), with its outputs kept.
-INTERRUPTED = 130
-
 __all__ = ['main', 'parse_args']
 
 
@@ -83,7 +80,7 @@ def _stem(inputs: str) -> str:
 
 def run_video(args: argparse.Namespace) -> int:
     """Pose on the video of ``args`` (:func:`add_video_arguments`' flags); prints a summary, returns the exit code
-    (:data:`INTERRUPTED` after Ctrl-C, the outputs kept)."""
+    (``pose_plugins_runtime.video.loop.INTERRUPTED`` after Ctrl-C, the outputs kept)."""
     stem = _stem(args.inputs)
     video_out = None if args.no_video_out else (args.video_out or osp.join(args.out_dir, stem + '.mp4'))
     json_out = args.json_out or osp.join(args.out_dir, stem + '.jsonl')
@@ -93,15 +90,8 @@ def run_video(args: argparse.Namespace) -> int:
         redetect_every=args.redetect_every, track=not args.no_track, smooth=args.smooth,
         min_cutoff=args.min_cutoff, beta=args.beta, device=args.device, kpt_thr=args.kpt_thr,
         max_frames=args.max_frames, progress=not args.no_progress)
-    print(f'{summary.frames} frames in {summary.seconds:.1f} s ({summary.fps:.1f} frames/s), '
-          f'{summary.detector_calls} with the detector, {summary.num_tracks} track(s)'
-          + (f'; {len(summary.skipped)} frame(s) skipped (failed to decode): {summary.skipped[:10]}'
-             if summary.skipped else ''))
-    print('  '.join(f'{name}: {path}' for name, path in (('video', video_out), ('predictions', json_out)) if path))
-    if summary.interrupted:
-        print(f'stopped by Ctrl-C after {summary.frames} frames; what was written is kept')
-        return INTERRUPTED
-    return 0
+    print(summary.report())
+    return summary.exit_status
 
 
 def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> int:

@@ -5,15 +5,16 @@ top-down pose per frame, boxes carried from the previous frame's poses, identiti
 An estimator is any object with ``kind`` (``'2d'``, ``'3d'`` or ``'mesh'``), ``skeleton_links``, and
 ``__call__(image, boxes) -> dict`` of arrays with one row per box: ``keypoints`` (M, K, D) in image pixels (D = 3:
 root-relative depth in mm), ``keypoint_scores`` (M, K), and any of :data:`MESH_FIELDS`; it may have
-``draw(image, people, colours) -> image`` (meshes) and ``smoothed_fields``. ``PoseSession`` (ONNX) and
-``pose_plugins.inference.TopDownEstimator`` (a config and checkpoint) are estimators.
+``smoothed_fields``, and a mesh estimator (``kind == 'mesh'``) has ``draw(image, people, colours) -> image``.
+``PoseSession`` (ONNX) and ``pose_plugins.video_inference.TopDownEstimator`` (a config and checkpoint) are
+estimators.
 """
 from __future__ import annotations
 
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -27,7 +28,11 @@ from .sources import Frame, FrameSource
 from .tracker import PoseTracker
 from .writers import JsonLinesWriter, VideoFileWriter, refuse_existing
 
-__all__ = ['FramePrediction', 'MESH_FIELDS', 'VideoSummary', 'iterate_video', 'run_video', 'track_colour']
+__all__ = ['FramePrediction', 'INTERRUPTED', 'MESH_FIELDS', 'VideoSummary', 'iterate_video', 'run_video',
+           'track_colour']
+
+#: Exit status of a command stopped by Ctrl-C (128 + SIGINT), its outputs kept.
+INTERRUPTED = 130
 
 #: Mesh models' per-person outputs written to JSON lines (axis-angle pose (72,), shape (10,), weak camera (3,)).
 MESH_FIELDS = ('smpl_pose', 'smpl_betas', 'camera')
@@ -84,6 +89,26 @@ class VideoSummary:
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def exit_status(self) -> int:
+        """A command's exit status for the run: :data:`INTERRUPTED` after Ctrl-C, else 0."""
+        return INTERRUPTED if self.interrupted else 0
+
+    def report(self) -> str:
+        """The run in a few lines for a terminal: frames, rate, detector calls, tracks, skipped frames, outputs,
+        and whether Ctrl-C stopped it."""
+        lines = [f'{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} frames/s), {self.detector_calls} '
+                 f'with the detector, {self.num_tracks} track(s)'
+                 + (f'; {len(self.skipped)} frame(s) skipped (failed to decode): {self.skipped[:10]}'
+                    if self.skipped else '')]
+        outputs = [f'{name}: {path}' for name, path in (('video', self.video_out), ('predictions', self.json_out))
+                   if path]
+        if outputs:
+            lines.append('  '.join(outputs))
+        if self.interrupted:
+            lines.append(f'stopped by Ctrl-C after {self.frames} frames; what was written is kept')
+        return '\n'.join(lines)
+
 
 def track_colour(track_id: int) -> Tuple[int, int, int]:
     """A BGR colour per track id (golden-ratio hues, so neighbouring ids differ); grey for -1."""
@@ -98,7 +123,8 @@ def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Fr
                   redetect_every: int = 1, bbox_thr: float = 0.0, carry_score_thr: float = 0.3,
                   carry_padding: float = 1.2, carry_max_overlap: float = 0.3, lost_score: float = 0.2,
                   max_frames: Optional[int] = None) -> Iterator[FramePrediction]:
-    """Yield the :class:`FramePrediction` of each decoded frame of ``source``.
+    """An iterator over the :class:`FramePrediction` of each decoded frame of ``source`` (the options are
+    checked at the call, before any frame is read).
 
     Args:
         detector: frame -> (M, 5) boxes ``x1, y1, x2, y2, score``; boxes scoring at most ``bbox_thr`` are dropped.
@@ -120,6 +146,15 @@ def iterate_video(source: FrameSource, estimator: Any, *, detector: Callable[[Fr
         raise ValueError(f'redetect_every must be >= 1, got {redetect_every!r}')
     if tracker is None and (smoother is not None or redetect_every > 1):
         raise ValueError('smoothing and pose-carried boxes (redetect_every > 1) need a tracker')
+    return _predictions(source, estimator, detector, tracker, smoother, redetect_every, bbox_thr, carry_score_thr,
+                        carry_padding, carry_max_overlap, lost_score, max_frames)
+
+
+def _predictions(source: FrameSource, estimator: Any, detector: Callable[[Frame], np.ndarray],
+                 tracker: Optional[PoseTracker], smoother: Optional[TrackSmoother], redetect_every: int,
+                 bbox_thr: float, carry_score_thr: float, carry_padding: float, carry_max_overlap: float,
+                 lost_score: float, max_frames: Optional[int]) -> Iterator[FramePrediction]:
+    """:func:`iterate_video`'s frames, its arguments checked."""
     smoothed = tuple(getattr(estimator, 'smoothed_fields', DEFAULT_SMOOTHED))
     last_detection, force_detect = None, True
     detected_size: Dict[int, np.ndarray] = {}  # track id -> (2, ) its box size at the last detection
@@ -202,11 +237,11 @@ def _estimate(estimator: Any, image: np.ndarray, boxes: np.ndarray) -> Dict[str,
 
 def draw_frame(image: np.ndarray, estimator: Any, people: Dict[str, np.ndarray], *,
                kpt_thr: float = 0.3) -> np.ndarray:
-    """The frame with each person's box, track id and skeleton (or mesh, for an estimator with ``draw``), one
-    colour per track."""
+    """The frame with each person's box, track id and skeleton (keypoints scoring above ``kpt_thr``) or, for a
+    mesh estimator, its ``draw``'s meshes; one colour per track."""
     ids = people['track_id'].tolist()
     colours = [track_colour(i) for i in ids]
-    if hasattr(estimator, 'draw'):
+    if estimator.kind == 'mesh':
         canvas = estimator.draw(image, people, colours)
     else:
         canvas = draw_poses(image, people['keypoints'], people['keypoint_scores'], estimator.skeleton_links,
@@ -228,9 +263,15 @@ def run_video(source: FrameSource, estimator: Any, *, detector: Callable[[Frame]
     frames/s), writing the drawn frames to ``video_out`` and one JSON line per frame to ``json_out``.
 
     Ctrl-C stops cleanly: the outputs keep every frame done so far (the video stays playable) and the summary says
-    ``interrupted``. Raises FileExistsError naming an output that exists, before any frame is read.
+    ``interrupted``. Raises FileExistsError naming an output that exists, or :func:`iterate_video`'s ValueError,
+    before any frame is read or output written.
     """
     refuse_existing(video_out, json_out)
+    try:
+        predictions = iterate_video(source, estimator, detector=detector, **options)
+    except ValueError:
+        source.close()
+        raise
     summary = VideoSummary(video_out=video_out, json_out=json_out)
     video = VideoFileWriter(video_out, fps=source.fps) if video_out else None
     lines = JsonLinesWriter(json_out) if json_out else None
@@ -240,7 +281,7 @@ def run_video(source: FrameSource, estimator: Any, *, detector: Callable[[Frame]
         file=sys.stderr, dynamic_ncols=True, leave=True)
     start = time.perf_counter()
     try:
-        for prediction in iterate_video(source, estimator, detector=detector, **options):
+        for prediction in predictions:
             summary.frames += 1
             summary.detector_calls += prediction.detected
             track_ids.update(i for i in prediction.people['track_id'].tolist() if i >= 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 import os.path as osp
-from typing import IO, Any, Dict, List, Optional, Tuple
+from typing import IO, Any, Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -92,9 +92,3 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f'{type(value).__name__} is not JSON serialisable')
-
-
-def round_people(people: List[Dict[str, Any]], decimals: int = 2) -> List[Dict[str, Any]]:
-    """``people`` with float arrays rounded to ``decimals`` (pixels) and converted to lists, for JSON."""
-    return [{key: np.round(value, decimals).tolist() if isinstance(value, np.ndarray) and value.dtype.kind == 'f'
-             else value for key, value in person.items()} for person in people]

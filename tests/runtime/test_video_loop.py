@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pose_plugins_runtime.video.boxes import DetectionsFile
-from pose_plugins_runtime.video.loop import iterate_video, run_video
+from pose_plugins_runtime.video.loop import draw_frame, iterate_video, run_video
 from pose_plugins_runtime.video.smoothing import TrackSmoother
 from pose_plugins_runtime.video.sources import open_source
 from pose_plugins_runtime.video.tracker import PoseTracker
@@ -150,12 +150,26 @@ def test_ctrl_c_keeps_what_was_written(tmp_path):
     assert len(frames) == 4 and frames[0].image.shape == (120, 200, 3)
 
 
+def test_drawing_shows_only_keypoints_above_the_threshold(tmp_path):
+    video, det = _clip(tmp_path, n=1)
+    (prediction, ) = iterate_video(open_source(video), GridEstimator(), detector=DetectionsFile(det),
+                                   tracker=PoseTracker())
+    image = np.zeros_like(prediction.frame.image)
+    boxes_only = draw_frame(image, GridEstimator(), prediction.people, kpt_thr=0.95)  # scores are 0.9
+    with_keypoints = draw_frame(image, GridEstimator(), prediction.people, kpt_thr=0.5)
+    assert (with_keypoints != boxes_only).any() and (boxes_only != image).any()
+
+
 def test_refusals(tmp_path):
     video, det = _clip(tmp_path, n=2)
     with pytest.raises(ValueError, match='redetect_every must be >= 1, got 0'):
         next(iterate_video(open_source(video), GridEstimator(), detector=DetectionsFile(det), redetect_every=0))
     with pytest.raises(ValueError, match='need a tracker'):
-        next(iterate_video(open_source(video), GridEstimator(), detector=DetectionsFile(det), redetect_every=3))
+        iterate_video(open_source(video), GridEstimator(), detector=DetectionsFile(det), redetect_every=3)
+    with pytest.raises(ValueError, match='redetect_every must be >= 1'):  # refused before an output is created
+        run_video(open_source(video), GridEstimator(), detector=DetectionsFile(det), tracker=PoseTracker(),
+                  redetect_every=0, json_out=str(tmp_path / 'never.jsonl'), progress=False)
+    assert not (tmp_path / 'never.jsonl').exists()
     (tmp_path / 'taken.jsonl').write_text('mine')
     with pytest.raises(FileExistsError, match='taken.jsonl exists'):
         run_video(open_source(video), GridEstimator(), detector=DetectionsFile(det),
