@@ -31,11 +31,11 @@ from mmengine.structures import InstanceData
 from pose_plugins import compat
 from pose_plugins.cli import load_config
 from pose_plugins.datasets.image_file import image_file_problem
-from pose_plugins.visualization.mesh_drawing import draw_meshes, project_to_image, shade_faces, write_obj
+from pose_plugins.visualization.mesh_drawing import draw_recovered_meshes, write_obj
+from pose_plugins_runtime.video.sources import folder_images
 
 __all__ = ['GivenBoxesDetector', 'list_images', 'output_kind', 'run_inference']
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 #: image path (or basename) -> person boxes, each [x1, y1, x2, y2] or [x1, y1, x2, y2, score] in image pixels
 Boxes = Dict[str, Sequence[Sequence[float]]]
 
@@ -109,10 +109,7 @@ def list_images(path: str) -> List[str]:
     if osp.isfile(path):
         return [path]
     if osp.isdir(path):
-        images = sorted(osp.join(path, n) for n in os.listdir(path) if n.lower().endswith(IMAGE_SUFFIXES))
-        if not images:
-            raise FileNotFoundError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in folder {path}')
-        return images
+        return folder_images(path)
     raise FileNotFoundError(f'input {path} is neither an image file nor a folder')
 
 
@@ -256,19 +253,14 @@ def _draw_meshes(head: Any, image_path: str, samples: Sequence[Any], people: Lis
                  vis_dir: str) -> None:
     """The recovered meshes over the image (``vis_dir/NAME``) and the people (``vis_dir/STEM_predictions.json``).
 
-    One z-buffer for all people (:func:`~pose_plugins.visualization.draw_meshes`), each mesh projected from the
-    head's crop camera into the image (:func:`~pose_plugins.visualization.project_to_image`)."""
-    image = cv2.imread(image_path)
-    faces = head.body_model.faces
-    meshes, shades = [], []
-    for sample in samples:
-        pred, meta = sample.pred_instances, sample.metainfo
-        vertices = pred.vertices[0]
-        meshes.append(project_to_image(vertices, pred.camera_translation[0], focal_length=head.focal_length,
-                                       input_size=meta['input_size'], input_center=meta['input_center'],
-                                       input_scale=meta['input_scale']))
-        shades.append(shade_faces(vertices + pred.camera_translation[0], faces))
-    drawing, _, _ = draw_meshes(image, meshes, faces, shades=shades, alpha=0.7)
+    One z-buffer for all people (:func:`~pose_plugins.visualization.draw_recovered_meshes`)."""
+    metas = [sample.metainfo for sample in samples]
+    input_size = metas[0]['input_size'] if metas else (1, 1)  # no people: nothing is projected
+    drawing = draw_recovered_meshes(
+        cv2.imread(image_path), [s.pred_instances.vertices[0] for s in samples],
+        [s.pred_instances.camera_translation[0] for s in samples], [m['input_center'] for m in metas],
+        [m['input_scale'] for m in metas], faces=head.body_model.faces, focal_length=head.focal_length,
+        input_size=input_size)
     os.makedirs(vis_dir, exist_ok=True)
     name = osp.basename(image_path)
     if not cv2.imwrite(_new_path(osp.join(vis_dir, name)), drawing):

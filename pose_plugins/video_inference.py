@@ -22,8 +22,7 @@ from pose_plugins import compat
 from pose_plugins.cli import load_config
 from pose_plugins.deploy.onnx_export import preprocessing_metadata
 from pose_plugins.inference import output_kind
-from pose_plugins.visualization.mesh_drawing import draw_meshes, project_to_image, shade_faces
-from pose_plugins_runtime.drawing import draw_poses
+from pose_plugins.visualization.mesh_drawing import draw_recovered_meshes
 from pose_plugins_runtime.preprocessing import crop_boxes
 from pose_plugins_runtime.video.boxes import DetectionsFile, WholeImage
 from pose_plugins_runtime.video.loop import VideoSummary, run_video
@@ -104,24 +103,15 @@ class TopDownEstimator:
 
     def draw(self, image: np.ndarray, people: Dict[str, np.ndarray],
              colours: Sequence[Tuple[int, int, int]]) -> np.ndarray:
-        """Mesh models: the people's meshes over ``image`` in one z-buffer, shaded, at 70 % opacity, one colour
-        each; keypoint models: the skeletons (``pose_plugins_runtime.draw_poses``)."""
+        """Mesh models: the people's meshes over ``image`` in one z-buffer, shaded, at 70 % opacity, one BGR colour
+        each (:func:`~pose_plugins.visualization.draw_recovered_meshes`)."""
         if self.kind != 'mesh':
-            return draw_poses(image, people['keypoints'], people['keypoint_scores'], self.skeleton_links,
-                              colours=colours)
+            raise ValueError(f'draw is for mesh models; this model predicts {self.kind} keypoints')
         head = self.model.head
-        faces = head.body_model.faces
-        meshes, shades = [], []
-        for row in range(len(people['bbox'])):
-            vertices, translation = people['vertices'][row], people['camera_translation'][row]
-            meshes.append(project_to_image(vertices, translation, focal_length=head.focal_length,
-                                           input_size=tuple(self.meta['input_size']),
-                                           input_center=people['input_center'][row],
-                                           input_scale=people['input_scale'][row]))
-            shades.append(shade_faces(vertices + translation, faces))
-        drawing, _, _ = draw_meshes(image, meshes, faces, colours=[np.asarray(c, np.float64) for c in colours],
-                                    shades=shades, alpha=0.7)
-        return drawing
+        return draw_recovered_meshes(image, people['vertices'], people['camera_translation'],
+                                     people['input_center'], people['input_scale'], faces=head.body_model.faces,
+                                     focal_length=head.focal_length, input_size=tuple(self.meta['input_size']),
+                                     colours=[np.asarray(c, np.float64) for c in colours])
 
 
 #: Largest difference allowed between the folded, channels-last copy's head outputs and the model's, relative to

@@ -14,7 +14,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-__all__ = ['rasterize', 'shade_faces', 'draw_meshes', 'project_to_image', 'write_obj', 'MESH_COLOUR']
+__all__ = ['rasterize', 'shade_faces', 'draw_meshes', 'draw_recovered_meshes', 'project_to_image', 'write_obj',
+           'MESH_COLOUR']
 
 #: BGR colour of a recovered mesh in the pictures (light blue).
 MESH_COLOUR = (230.0, 170.0, 120.0)
@@ -182,6 +183,30 @@ def project_to_image(vertices: np.ndarray, camera_translation: np.ndarray, *, fo
     scale = np.asarray(input_scale, dtype=np.float64)
     pixels = crop / size * scale + np.asarray(input_center, dtype=np.float64) - 0.5 * scale
     return pixels, depth * size[0] / scale[0]
+
+
+def draw_recovered_meshes(image: np.ndarray, vertices: Sequence[np.ndarray], camera_translation: Sequence[np.ndarray],
+                          input_center: Sequence[np.ndarray], input_scale: Sequence[np.ndarray], *,
+                          faces: np.ndarray, focal_length: float, input_size: Tuple[int, int],
+                          colours: Optional[Sequence[np.ndarray]] = None, alpha: float = 0.7) -> np.ndarray:
+    """The P people's recovered meshes over ``image`` (H, W, 3) uint8 BGR in one z-buffer, each shaded from the
+    camera and mapped from its crop camera to the image (:func:`project_to_image`), at opacity ``alpha``.
+
+    Args:
+        vertices, camera_translation: per person (V, 3) metres and (3, ), the head's outputs.
+        input_center, input_scale: per person (2, ), the crop in the image.
+        faces (np.ndarray): (T, 3); ``focal_length``: the head's (crop pixels); ``input_size``: crop ``(w, h)``.
+        colours: per person a BGR colour (3, ); default :data:`MESH_COLOUR`.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8, a new image.
+    """
+    meshes = [project_to_image(v, t, focal_length=focal_length, input_size=input_size, input_center=c,
+                               input_scale=s) for v, t, c, s in zip(vertices, camera_translation, input_center,
+                                                                     input_scale)]
+    shades = [shade_faces(np.asarray(v) + np.asarray(t), faces) for v, t in zip(vertices, camera_translation)]
+    drawing, _, _ = draw_meshes(image, meshes, faces, colours=colours, shades=shades, alpha=alpha)
+    return drawing
 
 
 def write_obj(path: Union[str, os.PathLike], vertices: np.ndarray, faces: np.ndarray) -> Path:

@@ -11,7 +11,8 @@ from typing import Callable, Iterator, List, Optional, Tuple
 import cv2
 import numpy as np
 
-__all__ = ['Frame', 'FrameSource', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'is_video_input', 'open_source']
+__all__ = ['Frame', 'FrameSource', 'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'folder_images', 'is_video_input',
+           'open_source']
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.gif')
@@ -61,6 +62,15 @@ class FrameSource:
         warnings.warn(f'{self.description}: frame {index} skipped ({why})', RuntimeWarning, stacklevel=2)
 
 
+def folder_images(folder: str) -> List[str]:
+    """The image files (:data:`IMAGE_SUFFIXES`) of ``folder``, sorted by name; FileNotFoundError naming the
+    folder when it holds none."""
+    images = sorted(osp.join(folder, n) for n in os.listdir(folder) if n.lower().endswith(IMAGE_SUFFIXES))
+    if not images:
+        raise FileNotFoundError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in folder {folder}')
+    return images
+
+
 def is_video_input(spec: str) -> bool:
     """Whether ``spec`` names a video file (by suffix) or a camera (a non-negative integer index)."""
     return spec.isdigit() or osp.splitext(spec)[1].lower() in VIDEO_SUFFIXES
@@ -86,10 +96,7 @@ def open_source(spec: str, *, default_fps: float = 25.0,
     if spec.isdigit():
         return _camera(int(spec), default_fps, capture_factory)
     if osp.isdir(spec):
-        images = sorted(osp.join(spec, n) for n in os.listdir(spec) if n.lower().endswith(IMAGE_SUFFIXES))
-        if not images:
-            raise FileNotFoundError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in folder {spec}')
-        return _image_sequence(spec, images, default_fps)
+        return _image_sequence(spec, folder_images(spec), default_fps)
     if not osp.isfile(spec):
         raise FileNotFoundError(f'input {spec} is neither a camera index, a video, an image nor a folder')
     if osp.splitext(spec)[1].lower() in IMAGE_SUFFIXES:
