@@ -2,7 +2,8 @@
 
 ``install_requires`` lists what importing pose_plugins and its modules needs and pip can resolve plainly. mmcv
 (compiled with its ops), xtcocotools (built against numpy 2) and mmpose / mmdet (without mmpose's ``chumpy``
-requirement, which cannot build on Python 3.11) need special flags and are installed by ``scripts/setup.sh``, with
+requirement, which cannot build on Python 3.11) and anny (without its optional ``warp-lang``) need special flags and
+are installed by ``scripts/setup.sh``, with
 the dependencies that ``--no-deps`` skips for them in ``requirements.txt``. Test tools: ``requirements-tests.txt``
 (installed by ``scripts/setup.sh``), the same as the ``tests`` extra.
 
@@ -59,7 +60,8 @@ setup(
     python_requires='>=3.11',  # typing.Self
     install_requires=['numpy>=2', 'torch>=2.1', 'mmengine==0.10.7', 'opencv-python', 'pillow', 'smplx==0.1.28',
                       'scipy', 'tqdm',  # pose on video: the tracker's assignment, the progress bar
-                      'motmetrics==1.4.0'],  # motmetrics: pose_plugins.evaluation.video_metrics
+                      'motmetrics==1.4.0',  # motmetrics: pose_plugins.evaluation.video_metrics
+                      'roma==1.8.0', 'trimesh==5.2.0', 'safetensors', 'pyyaml'],  # what anny's torch path needs
     extras_require={
         'tests': ['pytest>=7', 'pytest-xdist>=3.5', 'filelock'],  # = requirements-tests.txt (setup.sh installs it)
         'deploy': ['onnx==1.23.2', 'onnxruntime==1.31.1'],  # = requirements-deploy.txt (setup.sh installs it)

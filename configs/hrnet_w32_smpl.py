@@ -11,7 +11,7 @@
 #   (mmpose 0.x HMR ResNet-50, Human3.6M protocol 2: 80.8 / 55.1)
 # Needs: your own SMPL model file (body_model.model_path; tools/convert_smpl_model.py makes a clean .npz of an
 # official .pkl), SPIN's smpl_mean_params.npz (mean_params; without it the head starts from a documented neutral
-# pose) and COCO with SMPL pseudo-ground-truth merged into the annotations (pose 72, betas 10, has_smpl per person;
+# pose) and COCO with SMPL pseudo-ground-truth merged into the annotations (smpl_pose 72, smpl_betas 10, has_smpl per person;
 # the layout of pose_plugins.CocoMeshDataset) under data/coco/.
 _base_ = ['./_base_/default_runtime.py', './_base_/coco_topdown.py']
 
@@ -38,7 +38,7 @@ model = dict(
         # init_cfg=dict(type='Pretrained', checkpoint='path/to/hrnet_w32_coco_256x192.pth', prefix='backbone.'),
     ),
     head=dict(
-        type='pose_plugins.SMPLRegressionHead',
+        type='pose_plugins.MeshRegressionHead',
         in_channels=(32, 64, 128, 256),
         input_size=input_size,
         body_model=body_model,
@@ -46,7 +46,7 @@ model = dict(
         num_iterations=3,
         hidden_channels=1024,
         focal_length=5000.0),
-    # flip test: the mirrored crop's SMPL parameters are mirrored back and averaged (SMPLRegressionHead.predict)
+    # flip test: the mirrored crop's SMPL parameters are mirrored back and averaged (MeshRegressionHead.predict)
     test_cfg=dict(flip_test=True))
 
 train_pipeline = [
@@ -55,14 +55,14 @@ train_pipeline = [
     dict(type='RandomFlip', direction='horizontal'),  # GenerateMeshTarget mirrors the SMPL pose and 3D joints
     dict(type='RandomBBoxTransform', scale_factor=(0.75, 1.25), rotate_factor=30),  # SPIN: +-30 deg, 0.25 scale
     dict(type='TopdownAffine', input_size=input_size),
-    dict(type='pose_plugins.GenerateMeshTarget'),  # the same flip and rotation for the 3D ground truth
+    dict(type='pose_plugins.GenerateMeshTarget', body_model=body_model),  # the same flip and rotation in 3D
     dict(type='PackPoseInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.2),
     dict(type='TopdownAffine', input_size=input_size),
-    dict(type='pose_plugins.GenerateMeshTarget', body_model=body_model),  # + ground-truth vertices for PVE
+    dict(type='pose_plugins.GenerateMeshTarget', body_model=body_model, with_vertices=True),  # + vertices: PVE
     dict(type='PackPoseInputs'),
 ]
 # COCO with SMPL fields per annotation (pose_plugins.CocoMeshDataset: the pseudo-ground-truth fits' layout)

@@ -114,10 +114,10 @@ def list_images(path: str) -> List[str]:
 
 
 def output_kind(cfg: Config) -> str:
-    """What a top-down config's model predicts: ``'mesh'`` (an ``SMPLRegressionHead``: SMPL meshes), ``'3d'``
+    """What a top-down config's model predicts: ``'mesh'`` (a ``MeshRegressionHead``: body meshes), ``'3d'``
     (keypoints with a depth: a head with ``depth_bins > 1``) or ``'2d'``."""
     head = cfg.model.get('head') or {}
-    if str(head.get('type', '')).endswith('SMPLRegressionHead'):
+    if str(head.get('type', '')).split('.')[-1] in ('MeshRegressionHead', 'SMPLRegressionHead'):
         return 'mesh'
     return '3d' if head.get('depth_bins', 1) > 1 else '2d'
 
@@ -146,7 +146,7 @@ def run_inference(config: Union[str, Config], checkpoint: Optional[str], inputs:
         dict: per image, ``image`` (its path), ``kind`` (:func:`output_kind`) and ``people``: with a keypoint
         drawing mmpose's instances (``keypoints`` (K, D) in pixels (D = 2, or 3 with depth in mm), ``keypoint_scores``
         (K,), ``bbox``, ``bbox_score``); otherwise per person ``bbox`` (x1, y1, x2, y2) and ``keypoints`` (K, D)
-        rounded to 0.01, and for meshes ``smpl_pose`` (72,) axis-angle, ``smpl_betas`` (10,), ``camera`` (3,).
+        rounded to 0.01, and for meshes ``body_pose`` (J * 3,) axis-angle, ``body_shape`` (S,), ``camera`` (3,).
 
     Raises:
         FileNotFoundError: ``inputs`` or ``config`` does not exist, or a folder holds no images.
@@ -234,8 +234,8 @@ def _infer_top_down(cfg: Config, checkpoint: Optional[str], images: List[str],
             pred = sample.pred_instances
             person = dict(bbox=box, keypoints=np.round(pred.keypoints[0], 2).tolist())
             if kind == 'mesh':
-                person.update(smpl_pose=np.round(pred.smpl_pose[0], 5).tolist(),
-                              smpl_betas=np.round(pred.smpl_betas[0], 5).tolist(),
+                person.update(body_pose=np.round(pred.body_pose[0], 5).tolist(),
+                              body_shape=np.round(pred.body_shape[0], 5).tolist(),
                               camera=np.round(pred.camera[0], 5).tolist())
             people.append(person)
         if kind == 'mesh' and vis_dir is not None:

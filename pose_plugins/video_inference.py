@@ -33,8 +33,8 @@ from pose_plugins_runtime.video.writers import refuse_existing
 
 __all__ = ['MMDetDetector', 'TopDownEstimator', 'run_video_inference']
 
-#: Per-person fields a mesh model adds to the keypoints (see ``SMPLRegressionHead.decode_outputs``).
-_MESH_OUTPUTS = ('smpl_pose', 'smpl_betas', 'camera', 'vertices', 'camera_translation')
+#: Per-person fields a mesh model adds to the keypoints (see ``MeshRegressionHead.decode_outputs``).
+_MESH_OUTPUTS = ('body_pose', 'body_shape', 'camera', 'vertices', 'camera_translation')
 
 
 class TopDownEstimator:
@@ -76,8 +76,8 @@ class TopDownEstimator:
     def __call__(self, image: np.ndarray, boxes: np.ndarray) -> Dict[str, np.ndarray]:
         """Per box of ``boxes`` (M, 4) ``x1, y1, x2, y2`` in the BGR uint8 ``image`` (H, W, 3): ``keypoints``
         (M, K, D) image pixels (D = 3: root-relative depth in mm), ``keypoint_scores`` (M, K), ``input_center``
-        and ``input_scale`` (M, 2) of the crops, and for mesh models ``smpl_pose`` (M, 72) axis-angle, ``smpl_betas``
-        (M, 10), ``camera`` (M, 3), ``vertices`` (M, V, 3) metres and ``camera_translation`` (M, 3)."""
+        and ``input_scale`` (M, 2) of the crops, and for mesh models ``body_pose`` (M, J * 3) axis-angle, ``body_shape``
+        (M, S), ``camera`` (M, 3), ``vertices`` (M, V, 3) metres and ``camera_translation`` (M, 3)."""
         from mmpose.structures import PoseDataSample
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         meta = self.meta

@@ -33,6 +33,10 @@ fi
 # 5. mmdet and mmpose without their declared deps (mmpose's chumpy cannot build on Python 3.11)
 have mmdet 3.2.0 || pip_install --no-deps 'mmdet==3.2.0'
 have mmpose 1.3.2 || pip_install --no-deps 'mmpose==1.3.2'
+# 5b. the Anny body model (code Apache-2.0, CC0 assets inside its ~48 MB wheel) without its declared warp-lang (optional
+#     GPU skinning; the torch path falls back to plain skinning); roma, trimesh and safetensors come from
+#     requirements.txt
+have anny 0.6.2 || pip_install --no-deps 'anny==0.6.2'
 # 6. this package, editable from THIS checkout (a clone elsewhere re-points it), with its start-up hook
 #    (pose_plugins_startup.pth in site-packages, which loads _pose_plugins_startup from this checkout at every start)
 here=$(pwd)
@@ -53,4 +57,7 @@ if ! installed_here; then
     exit 1
   fi
 fi
+# 7. AnnyBody's arrays, built by anny once per machine (~1-2 min the first time, then read in ~1 s) into
+#    ~/.cache/pose_plugins (or $POSE_PLUGINS_CACHE_DIR; a 61 MB .npz)
+(cd /tmp && "$PY" -W ignore -c 'from pose_plugins.body_models.anny_rig import anny_model_arrays; anny_model_arrays()')
 echo "setup: ok"

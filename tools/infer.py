@@ -10,7 +10,7 @@ cameras and image sequences through the tracked video loop (docs/video.md).
 Without boxes the whole image is one person box. Drawn predictions go to OUT_DIR/visualizations/, JSON to
 OUT_DIR/predictions/ (existing results are never overwritten).
 
-A mesh-recovery config (head ``pose_plugins.SMPLRegressionHead``) draws the recovered meshes over each image
+A mesh-recovery config (head ``pose_plugins.MeshRegressionHead``) draws the recovered meshes over each image
 instead (OUT_DIR/visualizations/IMAGE, predictions in OUT_DIR/visualizations/IMAGE_STEM_predictions.json) and, with
 ``--mesh-obj DIR``, writes each person's mesh as DIR/IMAGE_STEM_<person>.obj.
 """

@@ -1,4 +1,4 @@
-# A small mesh-recovery model (the small HRNet of the CPU demos, every branch pooled, + the SMPL regression head)
+# A small mesh-recovery model (the small HRNet of the CPU demos, every branch pooled, + the mesh regression head)
 # trained on the synthetic mesh people of pose_plugins.synthetic.people_mesh, on CPU:
 #   python tools/demo.py --config configs/demo/hrnet_smpl_tiny_synthetic.py
 # Same recipe as hrnet_w32_smpl.py (iterative regressor, 6D rotations, HMR loss weights, flip test), scaled to a
@@ -26,7 +26,7 @@ input_size = (64, 64)
 model = dict(
     backbone=dict(_delete_=True, type='pose_plugins.HRNet', extra=_base_.hrnet_tiny['extra'], multiscale_output=True),
     # tools/demo.py starts the regressor from the training people's mean body: model.head.mean_params =
-    # DATA_ROOT/smpl_mean_params.npz (SPIN's format; the generator writes it). Without it (e.g. the config used
+    # DATA_ROOT/body_mean_params.npz (SPIN's format; the generator writes it). Without it (e.g. the config used
     # elsewhere), the documented neutral start.
     head=dict(in_channels=(16, 32, 64, 128), input_size=input_size,
               body_model=dict(_delete_=True, type='pose_plugins.SyntheticSMPL')))
@@ -37,14 +37,14 @@ train_pipeline = [
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomBBoxTransform', scale_factor=(0.8, 1.2), rotate_factor=20),
     dict(type='TopdownAffine', input_size=input_size),
-    dict(type='pose_plugins.GenerateMeshTarget'),
+    dict(type='pose_plugins.GenerateMeshTarget', body_model=body_model),
     dict(type='PackPoseInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.2),
     dict(type='TopdownAffine', input_size=input_size),
-    dict(type='pose_plugins.GenerateMeshTarget', body_model=body_model),
+    dict(type='pose_plugins.GenerateMeshTarget', body_model=body_model, with_vertices=True),
     dict(type='PackPoseInputs'),
 ]
 train_dataloader = dict(batch_size=32, num_workers=2, dataset=dict(data_root=data_root, pipeline=train_pipeline))

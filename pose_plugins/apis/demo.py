@@ -31,6 +31,7 @@ DEFAULT_CONFIG = 'configs/demo/hrnet_tiny_synthetic.py'
 DATA = dict(num_train_images=1200, num_val_images=150, seed=0)
 #: The val annotations inside a synthetic set (what every metric's ann_file points at).
 VAL_ANN_FILE = 'annotations/person_keypoints_val2017.json'
+MEAN_PARAMS_FILE = 'body_mean_params.npz'  # the mesh generator's mean body of the train split
 
 
 def ensure_data(data_root: str, synthetic_options: Dict[str, Any]) -> None:
@@ -72,8 +73,8 @@ def ensure_data(data_root: str, synthetic_options: Dict[str, Any]) -> None:
 
 def data_options(base_cfg: Config, root: str) -> Dict[str, Any]:
     """The config entries that point a demo config at the synthetic set in ``root`` (ends with ``/``): data roots,
-    the val set's person boxes (2D), every metric's annotation file, and for a mesh model (an
-    ``SMPLRegressionHead``) the set's ``smpl_mean_params.npz`` as the regressor's start. Any other config (e.g. the
+    the val set's person boxes (2D), every metric's annotation file, and for a mesh model (a
+    ``MeshRegressionHead``) the set's ``body_mean_params.npz`` as the regressor's start. Any other config (e.g. the
     2D demo trained on the mesh people, a 2D stage) runs on the mesh set unchanged."""
     options = {'data_root': root,
                'train_dataloader.dataset.data_root': root,
@@ -86,8 +87,8 @@ def data_options(base_cfg: Config, root: str) -> Dict[str, Any]:
                 options[f'val_evaluator.{index}.ann_file'] = root + VAL_ANN_FILE
     elif 'ann_file' in base_cfg.val_evaluator:  # CocoMetric
         options['val_evaluator.ann_file'] = root + VAL_ANN_FILE
-    if output_kind(base_cfg) == 'mesh' and osp.isfile(root + 'smpl_mean_params.npz'):
-        options['model.head.mean_params'] = root + 'smpl_mean_params.npz'  # a mesh model: its data's mean body
+    if output_kind(base_cfg) == 'mesh' and osp.isfile(root + MEAN_PARAMS_FILE):
+        options['model.head.mean_params'] = root + MEAN_PARAMS_FILE  # a mesh model: its data's mean body
     return options
 
 

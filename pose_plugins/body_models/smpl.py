@@ -4,19 +4,20 @@ from typing import Dict, Mapping, Optional
 import numpy as np
 import torch
 from smplx.lbs import lbs
-from torch import Tensor, nn
+from torch import Tensor
 
 from pose_plugins.registry import MODELS
+from .body_model import BodyModel
 from .model_file import load_smpl_model_file
-from .smpl_format import COCO_KEYPOINT_SOURCES, SMPL_NUM_BODY_JOINTS, SMPL_NUM_JOINTS
+from .smpl_format import COCO_KEYPOINT_SOURCES, SMPL_FLIP_INDICES, SMPL_JOINT_NAMES, SMPL_NUM_JOINTS, SMPL_PARENTS
 
 __all__ = ['SMPL']
 
 
 @MODELS.register_module()
-class SMPL(nn.Module):
+class SMPL(BodyModel):
     """The SMPL body model (Loper et al., "SMPL: A Skinned Multi-Person Linear Model", SIGGRAPH Asia 2015) as a
-    layer without parameters: shape and pose in; posed mesh, joints and COCO keypoints
+    :class:`~.body_model.BodyModel`: betas and the 24 joint rotations in; posed mesh, joints and COCO keypoints
     (:data:`~.smpl_format.COCO_KEYPOINT_SOURCES`) out, in metres in SMPL's model frame (y up, facing +z).
 
     Skinning is ``smplx.lbs.lbs`` with rotation matrices (``pose2rot=False``), as smplx's ``SMPLLayer``, but the
@@ -53,8 +54,14 @@ class SMPL(nn.Module):
             raise ValueError(f'num_betas must be an int in [1, {available}] for {source}, got {num_betas!r}')
         self.model_path = model_path
         self.num_betas = num_betas
+        self.name = 'smpl'
+        self.joint_names, self.parents, self.flip_indices = SMPL_JOINT_NAMES, SMPL_PARENTS, SMPL_FLIP_INDICES
+        self.shape_names = tuple(f'beta_{i}' for i in range(num_betas))
+        self.neutral_shape = (0.0, ) * num_betas
+        self.upright = ((1.0, 0.0, 0.0), (0.0, -1.0, 0.0), (0.0, 0.0, -1.0))  # a half turn about x: y up -> y down
         self.faces: np.ndarray = arrays['f'].astype(np.int64)  # (F, 3)
         self.faces.setflags(write=False)
+        self.num_vertices = int(arrays['v_template'].shape[0])
 
         def buffer(name: str, value: np.ndarray, dtype: torch.dtype = torch.float32) -> None:
             self.register_buffer(name, torch.as_tensor(np.ascontiguousarray(value), dtype=dtype), persistent=False)
@@ -66,7 +73,7 @@ class SMPL(nn.Module):
         buffer('lbs_weights', arrays['weights'])  # (V, J)
         parents = arrays['kintree_table'][0].copy()
         parents[0] = -1
-        buffer('parents', parents, torch.long)  # (J,)
+        buffer('parents_index', parents, torch.long)  # (J,)
         vertex_ids = [index for _, kind, index in COCO_KEYPOINT_SOURCES if kind == 'vertex']
         buffer('keypoint_vertex_ids', np.asarray(vertex_ids), torch.long)  # (5,)
         # keypoint k = cat([joints, vertices[:, keypoint_vertex_ids]], 1)[:, keypoint_index[k]]
@@ -74,30 +81,11 @@ class SMPL(nn.Module):
                           for _, kind, index in COCO_KEYPOINT_SOURCES]
         buffer('keypoint_index', np.asarray(keypoint_index), torch.long)  # (17,)
 
-    def forward(self, *, betas: Tensor, body_pose: Tensor, global_orient: Tensor) -> Dict[str, Tensor]:
-        """Pose and shape the body.
-
-        Args:
-            betas (Tensor): Shape coefficients, (B, S).
-            body_pose (Tensor): Rotation matrices of joints 1..23 relative to their parents, (B, 23, 3, 3).
-            global_orient (Tensor): Rotation matrix of the root (pelvis), (B, 1, 3, 3).
-            All three are cast to the layer's dtype (its buffers': float32 unless the layer was converted).
-
-        Returns:
-            Dict[str, Tensor]: ``vertices`` (B, V, 3); ``joints`` (B, J, 3): SMPL's regressed joints after posing;
-            ``keypoints`` (B, 17, 3): COCO's keypoints from the mesh. Metres, model frame, no translation.
-        """
-        batch = betas.shape[0] if betas.ndim == 2 else -1
-        expected = dict(betas=(batch, self.num_betas), body_pose=(batch, SMPL_NUM_BODY_JOINTS, 3, 3),
-                        global_orient=(batch, 1, 3, 3))
-        for name, tensor in dict(betas=betas, body_pose=body_pose, global_orient=global_orient).items():
-            if tuple(tensor.shape) != expected[name] or batch < 1:
-                shape = ', '.join(str(n) for n in expected[name][1:])
-                raise ValueError(f'SMPL.forward: {name} must have shape (B, {shape}) with the batch size B of betas, '
-                                 f'got {tuple(tensor.shape)}')
+    def pose_body(self, shape: Tensor, rotmat: Tensor) -> Dict[str, Tensor]:
+        """:meth:`~.body_model.BodyModel.forward` with ``shape`` the betas (B, S) and ``rotmat`` (B, 24, 3, 3):
+        ``joints`` are SMPL's regressed joints after posing."""
         dtype = self.v_template.dtype
-        pose = torch.cat([global_orient, body_pose], dim=1).to(dtype)  # (B, J, 3, 3)
-        vertices, joints = lbs(betas.to(dtype), pose, self.v_template, self.shapedirs, self.posedirs, self.J_regressor,
-                               self.parents, self.lbs_weights, pose2rot=False)
+        vertices, joints = lbs(shape.to(dtype), rotmat.to(dtype), self.v_template, self.shapedirs, self.posedirs,
+                               self.J_regressor, self.parents_index, self.lbs_weights, pose2rot=False)
         candidates = torch.cat([joints, vertices[:, self.keypoint_vertex_ids]], dim=1)
         return dict(vertices=vertices, joints=joints, keypoints=candidates[:, self.keypoint_index])

@@ -2,7 +2,7 @@
 
 :func:`rasterize` is a numpy z-buffer (depth interpolated as ``1 / Z``, exact under perspective), so meshes occlude
 each other and themselves per pixel; :func:`shade_faces` is Lambertian; :func:`draw_meshes` composes both;
-:func:`project_to_image` maps :class:`~pose_plugins.models.heads.SMPLRegressionHead`'s crop camera to the image.
+:func:`project_to_image` maps :class:`~pose_plugins.models.heads.MeshRegressionHead`'s crop camera to the image.
 Camera frame X right, Y down, Z forward; pixel centres at integers (OpenCV).
 
 Note:

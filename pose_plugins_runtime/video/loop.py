@@ -34,8 +34,8 @@ __all__ = ['FramePrediction', 'INTERRUPTED', 'MESH_FIELDS', 'VideoSummary', 'ite
 #: Exit status of a command stopped by Ctrl-C (128 + SIGINT), its outputs kept.
 INTERRUPTED = 130
 
-#: Mesh models' per-person outputs written to JSON lines (axis-angle pose (72,), shape (10,), weak camera (3,)).
-MESH_FIELDS = ('smpl_pose', 'smpl_betas', 'camera')
+#: Mesh models' per-person outputs written to JSON lines (axis-angle pose (J * 3,), shape (S,), weak camera (3,)).
+MESH_FIELDS = ('body_pose', 'body_shape', 'camera')
 #: What is smoothed per track when a smoother is given and the estimator names nothing else.
 DEFAULT_SMOOTHED = ('keypoints', ) + MESH_FIELDS + ('vertices', 'camera_translation')
 #: Decimals of each field in JSON lines (pixels, scores, radians / metres).

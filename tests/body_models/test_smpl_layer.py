@@ -63,8 +63,7 @@ def random_pose(seed: int, batch: int, max_angle: float = np.pi):
 def run(body: SMPL, betas: np.ndarray, rotations: np.ndarray, dtype: torch.dtype = torch.float32):
     as_tensor = lambda a: torch.tensor(np.ascontiguousarray(a), dtype=dtype)  # noqa: E731
     with torch.no_grad():
-        out = body(betas=as_tensor(betas), body_pose=as_tensor(rotations[:, 1:]),
-                   global_orient=as_tensor(rotations[:, :1]))
+        out = body(shape=as_tensor(betas), rotmat=as_tensor(rotations))
     return {key: value.double().numpy() for key, value in out.items()}
 
 
@@ -157,20 +156,19 @@ def test_registered_no_state_and_gradients(body) -> None:
     assert built.faces.shape == (13776, 3) and built.faces.dtype == np.int64
     betas = torch.zeros(1, 10, requires_grad=True)
     pose = torch.eye(3).expand(1, 24, 3, 3).clone().requires_grad_(True)
-    out = built(betas=betas, body_pose=pose[:, 1:], global_orient=pose[:, :1])
+    out = built(shape=betas, rotmat=pose)
     (out['vertices'].sum() + out['keypoints'].sum()).backward()
     assert betas.grad.abs().sum() > 0 and pose.grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize('field, shape, pattern', [
-    ('body_pose', (2, 69), r'body_pose must have shape \(B, 23, 3, 3\).*\(2, 69\)'),
-    ('global_orient', (2, 3), r'global_orient must have shape \(B, 1, 3, 3\)'),
-    ('betas', (2, 11), r'betas must have shape \(B, 10\)'),
-    ('global_orient', (3, 1, 3, 3), r'global_orient .* batch size B of betas'),
+    ('rotmat', (2, 72), r'rotmat must have shape \(B, 24, 3, 3\).*\(2, 72\)'),
+    ('rotmat', (2, 23, 3, 3), r'rotmat must have shape \(B, 24, 3, 3\)'),
+    ('shape', (2, 11), r'shape must have shape \(B, 10\)'),
+    ('rotmat', (3, 24, 3, 3), r'rotmat .* batch size B of shape'),
 ])
 def test_bad_input_shapes_name_the_field(body, field: str, shape, pattern: str) -> None:
-    inputs = dict(betas=torch.zeros(2, 10), body_pose=torch.eye(3).expand(2, 23, 3, 3),
-                  global_orient=torch.eye(3).expand(2, 1, 3, 3))
+    inputs = dict(shape=torch.zeros(2, 10), rotmat=torch.eye(3).expand(2, 24, 3, 3))
     inputs[field] = torch.zeros(shape)
     with pytest.raises(ValueError, match=pattern):
         body(**inputs)

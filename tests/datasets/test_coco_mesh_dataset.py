@@ -37,8 +37,7 @@ def _dataset(root, ann='train', **kwargs):
 def _body(body, pose, betas):
     rotmat = axis_angle_to_matrix(torch.as_tensor(pose, dtype=torch.float32).reshape(-1, 24, 3))
     with torch.no_grad():
-        return body(betas=torch.as_tensor(betas, dtype=torch.float32), body_pose=rotmat[:, 1:],
-                    global_orient=rotmat[:, :1])
+        return body(shape=torch.as_tensor(betas, dtype=torch.float32), rotmat=rotmat)
 
 
 def test_dataset_reads_the_layout_and_it_is_consistent(mesh_set, body):
@@ -47,13 +46,13 @@ def test_dataset_reads_the_layout_and_it_is_consistent(mesh_set, body):
     raw = json.loads((mesh_set / 'annotations/person_keypoints_train2017.json').read_text())
     for index in range(len(dataset)):
         info = dataset[index]
-        assert info['smpl_pose'].shape == (1, 72) and info['smpl_betas'].shape == (1, 10)
-        assert info['has_smpl'].tolist() == [1.0] and info['has_keypoints_3d'].tolist() == [1.0]
+        assert info['body_pose'].shape == (1, 72) and info['body_shape'].shape == (1, 10)
+        assert info['has_body'].tolist() == [1.0] and info['has_keypoints_3d'].tolist() == [1.0]
         assert info['keypoints_3d'].shape == (1, 17, 3)
         ann = next(a for a in raw['annotations'] if a['id'] == info['id'])
         # keypoints_3d (metres) = the body model on the SMPL parameters, moved by smpl_transl: the rounding of the
         # file (pose 1e-6 rad, keypoints 0.01 mm) and float32 skinning stay far below 0.1 mm
-        posed = _body(body, info['smpl_pose'], info['smpl_betas'])['keypoints'][0].numpy()
+        posed = _body(body, info['body_pose'], info['body_shape'])['keypoints'][0].numpy()
         np.testing.assert_allclose(posed + np.array(ann['smpl_transl']), info['keypoints_3d'][0], atol=1e-4)
         # the labelled 2D keypoints are the pinhole projection of keypoints_3d (0.01 px rounding; 1e-3 px float)
         camera = info['camera_param']
@@ -62,28 +61,28 @@ def test_dataset_reads_the_layout_and_it_is_consistent(mesh_set, body):
         labelled = info['keypoints_visible'][0] > 0
         np.testing.assert_allclose(info['keypoints'][0][labelled], projected[labelled], atol=0.02)
     # the training people's mean parameters, in the format the head starts from
-    pose, betas, cam = load_mean_params(str(mesh_set / 'smpl_mean_params.npz'), num_joints=24, num_betas=10)
-    mean_betas = np.mean([a['smpl_betas'] for a in raw['annotations']], axis=0)
+    pose, betas, cam = load_mean_params(str(mesh_set / 'body_mean_params.npz'), SyntheticSMPL())
+    mean_betas = np.mean([a['body_shape'] for a in raw['annotations']], axis=0)
     np.testing.assert_allclose(betas.numpy(), mean_betas, atol=1e-6)  # float32 of a mean of O(1) values
     assert pose.shape == (144, ) and cam.tolist() == pytest.approx([0.9, 0.0, 0.0])
 
 
 def test_layout_without_smpl_and_bad_fields(mesh_set, tmp_path, caplog):
     data = json.loads((mesh_set / 'annotations/person_keypoints_train2017.json').read_text())
-    for key in ('smpl_pose', 'smpl_betas', 'has_smpl', 'keypoints_3d'):
+    for key in ('body_pose', 'body_shape', 'has_body', 'keypoints_3d'):
         data['annotations'][0].pop(key)
-    data['annotations'][1]['smpl_pose'] = data['annotations'][1]['smpl_pose'][:71]
+    data['annotations'][1]['body_pose'] = data['annotations'][1]['body_pose'][:71]
     (tmp_path / 'annotations').mkdir()
     (tmp_path / 'annotations/person_keypoints_train2017.json').write_text(json.dumps(data))
     (tmp_path / 'train2017').symlink_to(mesh_set / 'train2017')
     dataset = _dataset(tmp_path)
     ids = [dataset[i]['id'] for i in range(len(dataset))]
     plain = dataset[ids.index(data['annotations'][0]['id'])]
-    assert plain['has_smpl'].tolist() == [0.0] and plain['has_keypoints_3d'].tolist() == [0.0]
-    assert not plain['smpl_pose'].any()
+    assert plain['has_body'].tolist() == [0.0] and plain['has_keypoints_3d'].tolist() == [0.0]
+    assert not plain['body_pose'].any()
     assert data['annotations'][1]['id'] not in ids
     (skipped, ) = [s for s in dataset.skipped if s[1] == data['annotations'][1]['id']]
-    assert skipped[2] == 'smpl_pose' and 'is not 72 finite numbers' in skipped[3]
+    assert skipped[2] == 'body_pose' and 'is not 72 finite numbers' in skipped[3]
 
 
 def _sample(dataset, index, *, flip=False, rotation=0.0, body_model=None):
@@ -107,8 +106,8 @@ def test_flip_mirrors_the_smpl_ground_truth(mesh_set, body):
     np.testing.assert_allclose(flipped['keypoints_3d'][0], (plain['keypoints_3d'][0] * mirror)[flip], atol=1e-6)
     # the mirrored SMPL pose gives the mirrored body (the synthetic model is left/right symmetric; float32
     # skinning ~1e-6 m)
-    k_plain = _body(body, plain['smpl_pose'], plain['smpl_betas'])['keypoints'][0].numpy()
-    k_flip = _body(body, flipped['smpl_pose'], flipped['smpl_betas'])['keypoints'][0].numpy()
+    k_plain = _body(body, plain['body_pose'], plain['body_shape'])['keypoints'][0].numpy()
+    k_flip = _body(body, flipped['body_pose'], flipped['body_shape'])['keypoints'][0].numpy()
     np.testing.assert_allclose(k_flip, (k_plain * mirror)[flip], atol=1e-5)
     # the 2D labels: left and right swapped, heights unchanged (x mirrored about the crop centre)
     np.testing.assert_allclose(flipped['keypoint_labels'][0, :, 1], plain['keypoint_labels'][0, flip, 1], atol=1e-5)
@@ -129,7 +128,7 @@ def test_rotation_turns_the_3d_ground_truth_with_the_crop(mesh_set, body):
     assert abs(np.rad2deg(turn_2d)) == pytest.approx(25.0, abs=0.1)  # the crop is a similarity of the image
     assert turn_3d == pytest.approx(turn_2d, abs=1e-4)  # the 3D ground truth turned the same way
     # the global orientation turned with it: the posed body's keypoints equal the turned keypoints_3d (relative)
-    posed = _body(body, turned['smpl_pose'], turned['smpl_betas'])['keypoints'][0].numpy()
+    posed = _body(body, turned['body_pose'], turned['body_shape'])['keypoints'][0].numpy()
     relative = turned['keypoints_3d'][0] - turned['keypoints_3d'][0, hips].mean(0)
     np.testing.assert_allclose(posed - posed[hips].mean(0), relative, atol=1e-4)
     # evaluation ground truth with the body model: vertices and keypoints in one frame

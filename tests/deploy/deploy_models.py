@@ -16,17 +16,18 @@ ARCHITECTURES = {
         'model.head.depth_bins': 1, 'model.head.decoder.bbox_3d_shape': None, 'codec.bbox_3d_shape': None}),
     'integral3d': (DEMO / 'integral3d_tiny_synthetic.py', {}),
 }
-#: The mesh-recovery demo (SMPL regression head on the synthetic mannequin); exported with two more outputs.
-MESH = (DEMO / 'hrnet_smpl_tiny_synthetic.py', {})
+#: The mesh-recovery demos: the mesh head on the synthetic SMPL-format mannequin, and the two-stage demo on the
+#: Anny body (keypoint attention); exported with two more outputs.
+MESH = {'mesh': (DEMO / 'hrnet_smpl_tiny_synthetic.py', {}), 'mesh_anny': (DEMO / 'hrnet_anny_lifting_synthetic.py', {})}
 
 
 def build_model(architecture: str, *, seed: int = 0) -> torch.nn.Module:
-    """The architecture's (or ``'mesh'``) demo model from ``init_model`` (COCO dataset meta), eval mode, with random weights:
+    """The architecture's (or ``'mesh'``, ``'mesh_anny'``) demo model from ``init_model`` (COCO dataset meta), eval mode, with random weights:
     N(0, 0.05^2) convolutions (so heatmaps have distinct maxima, not the near-constant maps of the 0.001 head
     init) and random norm statistics."""
     from mmengine.config import Config
     from mmpose.apis import init_model
-    config, options = MESH if architecture == 'mesh' else ARCHITECTURES[architecture]
+    config, options = MESH[architecture] if architecture in MESH else ARCHITECTURES[architecture]
     cfg = Config.fromfile(str(config))
     cfg.merge_from_dict(options)
     model = init_model(cfg, None, device='cpu')

@@ -108,12 +108,13 @@ def test_refusals_name_the_problem(export_dir):
     assert not list(export_dir.glob('*.partial'))
 
 
-def test_mesh_model_onnxruntime_equals_predict(export_dir):
-    """The mesh model with flip test and boxes: image keypoints, 3D keypoints and vertices from the graph equal
-    ``predict``'s."""
+@pytest.mark.parametrize('architecture, num_vertices', [('mesh', 6890), ('mesh_anny', 13718)])
+def test_mesh_model_onnxruntime_equals_predict(export_dir, architecture, num_vertices):
+    """The mesh models (the SMPL-format mannequin; Anny) with flip test and boxes: image keypoints, 3D keypoints
+    and vertices from the graph equal ``predict``'s."""
     from pose_plugins.deploy import export_onnx, read_metadata
-    model = build_model('mesh')
-    out = str(export_dir / 'mesh.onnx')
+    model = build_model(architecture)
+    out = str(export_dir / f'{architecture}.onnx')
     export_onnx(model, out, flip_test=True, with_boxes=True)
     proto = onnx.load(out)
     assert [o.name for o in proto.graph.output] == ['keypoints', 'scores', 'keypoints_3d', 'vertices']
@@ -126,7 +127,7 @@ def test_mesh_model_onnxruntime_equals_predict(export_dir):
     results = _predict_samples(model, inputs, center, scale, model.head.input_size)
     expected = {key: np.stack([r.pred_instances.get(key)[0] for r in results])
                 for key in ('keypoints', 'keypoint_scores', 'keypoints_3d', 'vertices')}
-    assert vertices.shape == expected['vertices'].shape == (3, 6890, 3)
+    assert vertices.shape == expected['vertices'].shape == (3, num_vertices, 3)
     # float32 through a 3-step MLP, Gram-Schmidt and skinning: ~1e-6 relative in metres (|v| < 2 m); the keypoints
     # are projected with f = 5000 px over a 64-px crop and mapped to boxes of <= 150 px: ~1e-4 px
     np.testing.assert_allclose(vertices, expected['vertices'], rtol=0, atol=1e-5)

@@ -11,7 +11,8 @@ margin.
 import json
 import math
 from pathlib import Path
-from typing import Optional
+from types import MappingProxyType
+from typing import Mapping, Optional
 
 import pytest
 import torch
@@ -21,29 +22,30 @@ from conftest import REPO, run_demo
 pytestmark = pytest.mark.slow
 
 
-def mean_pose_baseline(data_root: Path, mean_params: Optional[str] = None) -> dict:
+def mean_pose_baseline(data_root: Path, mean_params: Optional[str] = None,
+                       body_model: Mapping = MappingProxyType(dict(type='pose_plugins.SyntheticSMPL'))) -> dict:
     """MPJPE, PA-MPJPE and PVE (mm) of predicting the same mean parameters for every person of the synthetic val
     set -- the baseline a trained mesh model must beat: the head's neutral start (``mean_params=None``) or a
-    SPIN-format mean-parameter file (the synthetic set's ``smpl_mean_params.npz``: its training people's mean).
-    The ground truth is what the demo's evaluation compares with (``GenerateMeshTarget(body_model=...)``: the body
-    model on each annotation's SMPL parameters), scored by the same ``pose_plugins.MeshMetric``."""
+    SPIN-format mean-parameter file (the synthetic set's ``body_mean_params.npz``: its training people's mean).
+    The ground truth is what the demo's evaluation compares with (``GenerateMeshTarget(with_vertices=True)``: the
+    body model on each annotation's parameters), scored by the same ``pose_plugins.MeshMetric``."""
+    import pose_plugins.synthetic  # noqa: F401  (registers SyntheticSMPL)
+    from pose_plugins.body_models import load_mean_params
     from pose_plugins.datasets import CocoMeshDataset
     from pose_plugins.evaluation.metrics.mesh_metric import MeshMetric
-    from pose_plugins.synthetic import SyntheticSMPL
-    from pose_plugins.body_models import load_mean_params
     from pose_plugins.geometry import axis_angle_to_matrix, rotation_6d_to_matrix
+    from pose_plugins.registry import MODELS
     dataset = CocoMeshDataset(data_root=str(data_root), ann_file='annotations/person_keypoints_val2017.json',
                               data_prefix=dict(img='val2017/'), test_mode=True, pipeline=[])
-    body = SyntheticSMPL().eval()
-    pose, betas, _ = load_mean_params(mean_params, num_joints=24, num_betas=10)
-    mean = rotation_6d_to_matrix(pose.reshape(1, 24, 6))
+    body = MODELS.build(dict(body_model)).eval()
+    pose, shape, _ = load_mean_params(mean_params, body)
+    mean = rotation_6d_to_matrix(pose.reshape(1, body.num_joints, 6))
     metric = MeshMetric()
     with torch.no_grad():
-        pred = body(betas=betas[None], body_pose=mean[:, 1:], global_orient=mean[:, :1])
+        pred = body(shape=shape[None], rotmat=mean)
         for info in dataset:
-            rotmat = axis_angle_to_matrix(torch.from_numpy(info['smpl_pose']).reshape(1, 24, 3))
-            gt = body(betas=torch.from_numpy(info['smpl_betas']), body_pose=rotmat[:, 1:],
-                      global_orient=rotmat[:, :1])
+            rotmat = axis_angle_to_matrix(torch.from_numpy(info['body_pose']).reshape(1, body.num_joints, 3))
+            gt = body(shape=torch.from_numpy(info['body_shape']), rotmat=rotmat)
             metric.process(None, [dict(
                 pred_instances=dict(keypoints_3d=pred['keypoints'].numpy(), vertices=pred['vertices'].numpy()),
                 gt_instances=dict(keypoints_3d=gt['keypoints'].numpy(), vertices=gt['vertices'].numpy()))])
@@ -136,7 +138,7 @@ def test_short_two_stage_lifting_demo_keeps_the_first_stage_frozen(tmp_path):
     assert backbone and all(torch.equal(mesh[key], two_d[key]) for key in backbone)
     for name in ('weight', 'bias'):
         assert torch.equal(mesh[f'head.keypoint_heatmaps.{name}'], two_d[f'head.final_layer.{name}'])
-    baseline = mean_pose_baseline(tmp_path / 'data', str(tmp_path / 'data' / 'smpl_mean_params.npz'))
+    baseline = mean_pose_baseline(tmp_path / 'data', str(tmp_path / 'data' / 'body_mean_params.npz'))
     ratios = {key: run.metrics[key] / baseline[key] for key in LIFTING_BOUNDS}
     print('training people\'s mean body', baseline, 'ratios', ratios)
     assert all(ratios[key] <= bound for key, bound in LIFTING_BOUNDS.items()), (run.metrics, baseline)

@@ -120,12 +120,12 @@ def test_pve_only_over_samples_with_gt_vertices() -> None:
 
 
 def test_flags_leave_out_instances_without_ground_truth() -> None:
-    """``has_keypoints_3d = 0``: zeros that are no ground truth, left out; ``has_smpl = 0``: no PVE term."""
+    """``has_keypoints_3d = 0``: zeros that are no ground truth, left out; ``has_body = 0``: no PVE term."""
     pred, gt, pred_vertices, gt_vertices = _scene(8, n=4, k=17)
     samples = _samples(pred, gt, pred_vertices, gt_vertices)
     for i, sample in enumerate(samples):
         sample['gt_instances']['has_keypoints_3d'] = np.array([0.0 if i == 0 else 1.0])
-        sample['gt_instances']['has_smpl'] = np.array([0.0 if i == 1 else 1.0])
+        sample['gt_instances']['has_body'] = np.array([0.0 if i == 1 else 1.0])
     samples[0]['gt_instances']['keypoints_3d'] = np.zeros_like(gt[:1])
     got = _run(samples)
     joints = _reference(pred[1:], gt[1:], None, None, root=[11, 12])

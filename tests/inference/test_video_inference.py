@@ -63,8 +63,8 @@ def test_estimator_equals_mmpose_inference_topdown_on_the_same_boxes(config, fra
                                    np.concatenate([s.pred_instances.keypoint_scores for s in theirs]), atol=1e-3)
         assert ours['keypoints'].shape == (3, 17, 3 if estimator.kind == '3d' else 2)
         if estimator.kind == 'mesh':
-            np.testing.assert_allclose(ours['smpl_pose'],
-                                       np.concatenate([s.pred_instances.smpl_pose for s in theirs]), atol=1e-3)
+            np.testing.assert_allclose(ours['body_pose'],
+                                       np.concatenate([s.pred_instances.body_pose for s in theirs]), atol=1e-3)
             drawn = estimator.draw(frame_image, dict(ours, bbox=BOXES), [(255, 0, 0)] * 3)
             assert drawn.shape == frame_image.shape and (drawn != frame_image).any()
 
@@ -121,7 +121,7 @@ def test_mesh_model_on_a_clip_draws_meshes_and_writes_parameters(clip, tmp_path)
     assert summary.frames == 3
     record = json.loads((tmp_path / 'mesh.jsonl').read_text().splitlines()[0])
     person = record['people'][0]
-    assert len(person['smpl_pose']) == 72 and len(person['smpl_betas']) == 10 and len(person['camera']) == 3
+    assert len(person['body_pose']) == 72 and len(person['body_shape']) == 10 and len(person['camera']) == 3
     assert int(cv2.VideoCapture(str(tmp_path / 'mesh.mp4')).get(cv2.CAP_PROP_FRAME_COUNT)) == 3
 
 

@@ -58,7 +58,7 @@ class MeshMetric(RootRelativeMPJPE):
 
     Data sample fields (metres; N instances, K joints, V vertices; ground truth also as metainfo keys):
         - pred_instances / gt_instances ['keypoints_3d'] (np.ndarray): (N, K, 3); ['vertices']: (N, V, 3)
-        - gt_instances['has_keypoints_3d'], ['has_smpl'] (np.ndarray, optional): (N,) flags; an instance without
+        - gt_instances['has_keypoints_3d'], ['has_body'] (np.ndarray, optional): (N,) flags; an instance without
           3D joints is left out, one without SMPL is left out of PVE only
     """
 
@@ -94,7 +94,7 @@ class MeshMetric(RootRelativeMPJPE):
             result: Dict[str, Any] = dict(pred=root_relative(keypoints=pred, root_indices=roots),
                                           gt=root_relative(keypoints=gt, root_indices=roots))
             gt_vertices = _read(data_sample, 'gt_instances', 'vertices', required=False)
-            with_mesh = _flag(data_sample, 'has_smpl', len(has_3d))[has_3d]
+            with_mesh = _flag(data_sample, 'has_body', len(has_3d))[has_3d]
             if gt_vertices is not None and with_mesh.any():
                 pred_vertices = _read(data_sample, 'pred_instances', 'vertices', required=True)[has_3d][with_mesh]
                 result['pve_sum'] = pve(pred_vertices=pred_vertices * _MM_PER_M,

@@ -6,7 +6,8 @@ from .base_pose_head import BasePoseHead
 from .cpn_head import CPNHead
 from .heatmap_head import HeatmapHead
 from .integral_regression_head import IntegralRegressionHead
-from .smpl_regression_head import SMPLRegressionHead  # noqa: F401  (mesh recovery)
+from .mesh_regression_head import MeshRegressionHead
 from .stacked_heatmap_head import StackedHeatmapHead
 
-__all__ = ['BasePoseHead', 'CPNHead', 'HeatmapHead', 'IntegralRegressionHead', 'StackedHeatmapHead']
+__all__ = ['BasePoseHead', 'CPNHead', 'HeatmapHead', 'IntegralRegressionHead', 'MeshRegressionHead',
+           'StackedHeatmapHead']

@@ -13,11 +13,11 @@ __all__ = ['IterativeRegressor']
 
 
 class IterativeRegressor(BaseModule):
-    """``num_iterations`` times: ``[x, pose, betas, camera]`` -> ``fc1`` -> ReLU -> dropout -> ``fc2`` -> ReLU ->
+    """``num_iterations`` times: ``[x, pose, shape, camera]`` -> ``fc1`` -> ReLU -> dropout -> ``fc2`` -> ReLU ->
     dropout -> ``decpose`` / ``decshape`` / ``deccam`` residuals added to the estimate, from the start buffers.
 
     Note:
-        B: batch size; F: ``in_features``; P: pose size (6 per joint); S: ``num_betas``.
+        B: batch size; F: ``in_features``; P: pose size (6 per joint); S: shape parameters.
 
     Args:
         in_features (int): F, the pooled features' width.
@@ -49,15 +49,15 @@ class IterativeRegressor(BaseModule):
         self.register_buffer('init_cam', init_cam, persistent=False)
 
     def forward(self, x: Tensor) -> Dict[str, Tensor]:
-        """Args: x (Tensor): (B, F). Returns: dict ``pose_6d`` (B, P), ``betas`` (B, S), ``camera`` (B, 3)."""
+        """Args: x (Tensor): (B, F). Returns: dict ``pose_6d`` (B, P), ``shape`` (B, S), ``camera`` (B, 3)."""
         batch = x.shape[0]
         pose = self.init_pose.expand(batch, -1)
-        betas = self.init_shape.expand(batch, -1)
+        shape = self.init_shape.expand(batch, -1)
         camera = self.init_cam.expand(batch, -1)
         for _ in range(self.num_iterations):
-            hidden = self.drop1(torch.relu(self.fc1(torch.cat([x, pose, betas, camera], dim=1))))
+            hidden = self.drop1(torch.relu(self.fc1(torch.cat([x, pose, shape, camera], dim=1))))
             hidden = self.drop2(torch.relu(self.fc2(hidden)))
             pose = pose + self.decpose(hidden)
-            betas = betas + self.decshape(hidden)
+            shape = shape + self.decshape(hidden)
             camera = camera + self.deccam(hidden)
-        return dict(pose_6d=pose, betas=betas, camera=camera)
+        return dict(pose_6d=pose, shape=shape, camera=camera)

@@ -1,10 +1,11 @@
 """The losses of HMR-style mesh recovery, as one module built from one config entry per term."""
 from types import MappingProxyType
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 import torch
 from torch import Tensor, nn
 
+from pose_plugins.body_models.body_model import BodyModel
 from pose_plugins.geometry import axis_angle_to_matrix
 from pose_plugins.registry import MODELS
 
@@ -20,18 +21,19 @@ def _frozen(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
 DEFAULT_MESH_LOSSES: Mapping[str, Mapping[str, Any]] = MappingProxyType(dict(
     loss_keypoints_2d=_frozen(dict(type='pose_plugins.MaskedRegressionLoss', criterion='smooth_l1', loss_weight=100.)),
     loss_keypoints_3d=_frozen(dict(type='pose_plugins.RootRelativeJointLoss', loss_weight=1000.)),
-    loss_smpl_pose=_frozen(dict(type='pose_plugins.MaskedRegressionLoss', criterion='mse', loss_weight=30.)),
-    loss_smpl_betas=_frozen(dict(type='pose_plugins.MaskedRegressionLoss', criterion='mse', loss_weight=0.2)),
+    loss_body_pose=_frozen(dict(type='pose_plugins.MaskedRegressionLoss', criterion='mse', loss_weight=30.)),
+    loss_body_shape=_frozen(dict(type='pose_plugins.MaskedRegressionLoss', criterion='mse', loss_weight=0.2)),
     loss_vertices=_frozen(dict(type='pose_plugins.MaskedRegressionLoss', criterion='l1', loss_weight=20.)),
     loss_shape_prior=_frozen(dict(type='pose_plugins.ShapePriorLoss', loss_weight=0.001))))
 
 
 class MeshLoss(nn.Module):
     """2D reprojection of the keypoints (masked by visibility), root-relative 3D keypoints where a sample has them,
-    SMPL rotations and betas and the ground-truth body's vertices where ``has_smpl``, and the shape prior.
+    the body model's rotations and shape parameters and the ground-truth body's vertices where ``has_body``, and
+    the shape prior (on the shape's offset from the body model's ``neutral_shape``).
 
     Note:
-        B: batch size; K: keypoints; J: body joints; V: vertices; S: betas.
+        B: batch size; K: keypoints; J: body-model joints; V: vertices; S: shape parameters.
 
     Args:
         terms (Mapping[str, dict | None]): A config per term of :data:`DEFAULT_MESH_LOSSES`; a missing or None
@@ -50,19 +52,19 @@ class MeshLoss(nn.Module):
             setattr(self, name, None if off else MODELS.build(cfg))
 
     def forward(self, outputs: Mapping[str, Tensor], targets: Mapping[str, Tensor],
-                body_model: Callable[..., Dict[str, Tensor]]) -> Dict[str, Tensor]:
+                body_model: BodyModel) -> Dict[str, Tensor]:
         """The configured terms.
 
         Args:
             outputs (Mapping): ``keypoints_2d`` (B, K, 2) over the crop size, ``keypoints_3d`` (B, K, 3) metres,
-                ``rotmat`` (B, J, 3, 3), ``betas`` (B, S), ``vertices`` (B, V, 3).
+                ``rotmat`` (B, J, 3, 3), ``shape`` (B, S), ``vertices`` (B, V, 3).
             targets (Mapping): ``keypoint_labels`` (B, K, 2), ``keypoint_weights`` (B, K), ``keypoints_3d_labels``
-                (B, K * 3), ``keypoints_3d_weights`` (B, 1), ``smpl_pose_labels`` (B, J * 3) axis-angle,
-                ``smpl_betas_labels`` (B, S), ``has_smpl`` (B, 1).
-            body_model (callable): ``body_model(betas=, body_pose=, global_orient=)`` -> dict with ``vertices``.
+                (B, K * 3), ``keypoints_3d_weights`` (B, 1), ``body_pose_labels`` (B, J * 3) axis-angle,
+                ``body_shape_labels`` (B, S), ``has_body`` (B, 1).
+            body_model (BodyModel): The head's body model: the ground-truth vertices and the neutral shape.
 
         Returns:
-            dict: ``loss_kpt_2d``, ``loss_kpt_3d``, ``loss_smpl_pose``, ``loss_smpl_betas``, ``loss_vertices``,
+            dict: ``loss_kpt_2d``, ``loss_kpt_3d``, ``loss_body_pose``, ``loss_body_shape``, ``loss_vertices``,
             ``loss_shape_prior``: those configured, scalars.
         """
         batch, num_joints = outputs['rotmat'].shape[:2]
@@ -75,18 +77,18 @@ class MeshLoss(nn.Module):
             gt = targets['keypoints_3d_labels'].reshape(batch, -1, 3)
             losses['loss_kpt_3d'] = self.loss_keypoints_3d(outputs['keypoints_3d'], gt,
                                                            targets['keypoints_3d_weights'].reshape(batch))
-        has_smpl = targets['has_smpl'].reshape(batch)
-        gt_rotmat = axis_angle_to_matrix(targets['smpl_pose_labels'].reshape(batch, num_joints, 3))
-        gt_betas = targets['smpl_betas_labels']
-        if self.loss_smpl_pose is not None:
-            losses['loss_smpl_pose'] = self.loss_smpl_pose(outputs['rotmat'], gt_rotmat, has_smpl)
-        if self.loss_smpl_betas is not None:
-            losses['loss_smpl_betas'] = self.loss_smpl_betas(outputs['betas'], gt_betas, has_smpl)
+        has_body = targets['has_body'].reshape(batch)
+        gt_rotmat = axis_angle_to_matrix(targets['body_pose_labels'].reshape(batch, num_joints, 3))
+        gt_betas = targets['body_shape_labels']
+        if self.loss_body_pose is not None:
+            losses['loss_body_pose'] = self.loss_body_pose(outputs['rotmat'], gt_rotmat, has_body)
+        if self.loss_body_shape is not None:
+            losses['loss_body_shape'] = self.loss_body_shape(outputs['shape'], gt_betas, has_body)
         if self.loss_vertices is not None:
             with torch.no_grad():
-                gt_vertices = body_model(betas=gt_betas, body_pose=gt_rotmat[:, 1:],
-                                         global_orient=gt_rotmat[:, :1])['vertices']
-            losses['loss_vertices'] = self.loss_vertices(outputs['vertices'], gt_vertices, has_smpl)
+                gt_vertices = body_model(shape=gt_betas, rotmat=gt_rotmat)['vertices']
+            losses['loss_vertices'] = self.loss_vertices(outputs['vertices'], gt_vertices, has_body)
         if self.loss_shape_prior is not None:
-            losses['loss_shape_prior'] = self.loss_shape_prior(outputs['betas'])
+            losses['loss_shape_prior'] = self.loss_shape_prior(
+                outputs['shape'] - outputs['shape'].new_tensor(body_model.neutral_shape))
         return losses

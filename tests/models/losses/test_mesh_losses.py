@@ -15,16 +15,16 @@ def test_samples_without_smpl_do_not_count():
     loss = MaskedRegressionLoss(criterion='mse', loss_weight=30.0)
     pred = _rand(3, 24, 3, 3).requires_grad_()
     target = _rand(3, 24, 3, 3, seed=1)
-    has_smpl = torch.tensor([1.0, 0.0, 1.0])
-    value = loss(pred, target, has_smpl)
+    has_body = torch.tensor([1.0, 0.0, 1.0])
+    value = loss(pred, target, has_body)
     # mmpose 0.x MeshLoss.smpl_losses: mean over every element, masked samples included in the count
-    expected = 30.0 * (F.mse_loss(pred, target, reduction='none') * has_smpl[:, None, None, None]).mean()
+    expected = 30.0 * (F.mse_loss(pred, target, reduction='none') * has_body[:, None, None, None]).mean()
     torch.testing.assert_close(value, expected)
     value.backward()
     assert pred.grad[1].abs().max() == 0 and pred.grad[0].abs().max() > 0
     changed = target.clone()
     changed[1] += 100.0  # a sample without SMPL: its (garbage) target changes nothing
-    torch.testing.assert_close(loss(pred, changed, has_smpl), value)
+    torch.testing.assert_close(loss(pred, changed, has_body), value)
     none = loss(pred, target, torch.zeros(3))
     assert none.item() == 0.0 and none.requires_grad  # no SMPL in the batch: 0, graph kept
 

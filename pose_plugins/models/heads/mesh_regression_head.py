@@ -1,11 +1,12 @@
-"""SMPL regression head: pooled multi-branch features -> iterative error feedback -> SMPL pose, shape, camera.
+"""Mesh regression head: pooled multi-branch features -> iterative error feedback -> body-model pose, shape, camera.
 
 Kanazawa et al., "End-to-end Recovery of Human Shape and Pose", CVPR 2018 (HMR): iterative error feedback from
 mean parameters (:class:`~pose_plugins.models.layers.IterativeRegressor`). Kolotouros et al., ICCV 2019 (SPIN): 6D
 rotations and the crop camera with ``f = 5000`` (:mod:`pose_plugins.geometry`). Every HRNet branch is pooled and
 concatenated (the "feat_list"), or, as PARE (Kocabas et al., ICCV 2021), pooled under each keypoint's auxiliary
-heatmap. Unlike mmpose 0.x's ``HMRMeshHead``: 6D rotations, the body model inside the head (``predict`` returns
-mmpose's 2D keypoints plus joints and mesh), and the losses in :class:`~pose_plugins.models.losses.MeshLoss`.
+heatmap. Unlike mmpose 0.x's ``HMRMeshHead``: 6D rotations, any :class:`~pose_plugins.body_models.BodyModel`
+inside the head (SMPL or Anny; ``predict`` returns mmpose's 2D keypoints plus joints and mesh), and the losses in
+:class:`~pose_plugins.models.losses.MeshLoss`.
 """
 from types import MappingProxyType
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
@@ -20,14 +21,13 @@ from pose_plugins.codecs.utils.batch_encode import gaussian_heatmaps_tensor
 from pose_plugins.geometry import (camera_translation, matrix_to_axis_angle, matrix_to_rotation_6d, mirror_camera,
                                    mirror_rotations, project_points, rotation_6d_to_matrix)
 from pose_plugins.body_models.mean_params import load_mean_params
-from pose_plugins.body_models.smpl_format import SMPL_FLIP_INDICES, SMPL_NUM_JOINTS
 from pose_plugins.models.heads.base_pose_head import BasePoseHead
 from pose_plugins.models.layers.iterative_regressor import IterativeRegressor
 from pose_plugins.models.layers.keypoint_attention import keypoint_attention_pool, normalise_centres
 from pose_plugins.models.losses.mesh_loss import MeshLoss
 from pose_plugins.registry import MODELS
 
-__all__ = ['SMPLRegressionHead']
+__all__ = ['MeshRegressionHead']
 
 #: What the regressor can see with ``keypoint_attention`` (``regressor_inputs``), and PARE's default.
 REGRESSOR_INPUTS: Tuple[str, ...] = ('features', 'centres', 'normalised_centres')
@@ -40,27 +40,30 @@ _REGRESSOR_LAYERS = ('fc1', 'fc2', 'decpose', 'decshape', 'deccam')
 
 
 @MODELS.register_module()
-class SMPLRegressionHead(BasePoseHead):
-    """HMR / SPIN regressor of SMPL parameters and a weak-perspective camera, with the body model.
+@MODELS.register_module(name='SMPLRegressionHead')  # its earlier name: configs that name it still build
+class MeshRegressionHead(BasePoseHead):
+    """HMR / SPIN regressor of body-model parameters and a weak-perspective camera, with the body model.
 
     ``forward`` gives the body (:meth:`body`) of the regressed parameters; the base's flip test mirrors the
     mirrored crop's parameters back (:meth:`flip_back`), averages them (:meth:`merge_flipped`: rotations
     re-orthonormalised) and runs the body once on the average; :meth:`decode_tensors` is the step an exported graph
     runs too. ``predict`` gives per instance ``keypoints`` (1, K, 2) crop pixels, ``keypoint_scores`` (1, K) all 1,
     ``keypoints_3d`` (1, K, 3) and ``vertices`` (1, V, 3) metres (body frame turned by the global orientation),
-    ``smpl_pose`` (1, 72) axis-angle, ``smpl_rotmat`` (1, 24, 3, 3), ``smpl_betas`` (1, S), ``camera`` (1, 3)
+    ``body_pose`` (1, J * 3) axis-angle, ``body_rotmat`` (1, J, 3, 3), ``body_shape`` (1, S), ``camera`` (1, 3)
     ``(s, tx, ty)``, ``camera_translation`` (1, 3) metres.
 
     Note:
-        B: batch size; C_b: channels of feature map b, C their sum; K: 17 COCO keypoints; J: 24 SMPL joints;
-        V: vertices; S: ``num_betas``.
+        B: batch size; C_b: channels of feature map b, C their sum; K: 17 COCO keypoints; J: the body model's
+        joints (24 for SMPL); V: its vertices; S: its shape parameters (SMPL's betas, Anny's phenotypes).
 
     Args:
         in_channels (int | Sequence[int]): Channels of each feature map (HRNet W32, every branch: 32, 64, 128, 256).
         input_size (Tuple[int, int]): Square crop ``(w, h)`` in pixels.
-        body_model (dict): Body model config (``pose_plugins.SMPL`` with the user's file).
-        num_betas (int): S. hidden_channels, num_iterations, dropout: of the regressor (1024, 3, 0.5 as HMR).
-        mean_params (str, optional): SPIN-format ``.npz`` start; None: the neutral start.
+        body_model (dict): Body model config, no default: ``pose_plugins.SMPL`` with the user's file or
+            ``pose_plugins.AnnyBody``; J and S come from it.
+        hidden_channels, num_iterations, dropout: of the regressor (1024, 3, 0.5 as HMR).
+        mean_params (str, optional): SPIN-format ``.npz`` start of this body model; None: the neutral start
+            (:meth:`~pose_plugins.body_models.BodyModel.neutral_rotmat`, ``neutral_shape``).
         focal_length (float): Of the crop camera, pixels (SPIN: 5000).
         root_indices (Sequence[int]): Keypoints whose mean is the 3D root.
         pooled_size (int): Each map average-pooled to this grid (1: HMR's global average).
@@ -71,7 +74,7 @@ class SMPLRegressionHead(BasePoseHead):
         regressor_inputs (Sequence[str]): With keypoint attention, any of ``'features'`` (K C), ``'centres'``
             (2 K, crop coordinates in [-1, 1]) and ``'normalised_centres'`` (2 K, centred, over their RMS spread).
         centre_radius (int, optional): Centres from a local soft-argmax within this many cells of each maximum.
-        loss_keypoints_2d, loss_keypoints_3d, loss_smpl_pose, loss_smpl_betas, loss_vertices, loss_shape_prior
+        loss_keypoints_2d, loss_keypoints_3d, loss_body_pose, loss_body_shape, loss_vertices, loss_shape_prior
             (dict, optional): The terms of :class:`~pose_plugins.models.losses.MeshLoss`.
         init_cfg (dict, optional): Defaults to the regressor's (SPIN's) init.
     """
@@ -83,7 +86,6 @@ class SMPLRegressionHead(BasePoseHead):
                  in_channels: Union[int, Sequence[int]],
                  input_size: Tuple[int, int],
                  body_model: ConfigType,
-                 num_betas: int = 10,
                  hidden_channels: int = 1024,
                  num_iterations: int = 3,
                  dropout: float = 0.5,
@@ -97,17 +99,15 @@ class SMPLRegressionHead(BasePoseHead):
                  centre_radius: Optional[int] = None,
                  loss_keypoints_2d: OptConfigType = None,
                  loss_keypoints_3d: OptConfigType = None,
-                 loss_smpl_pose: OptConfigType = None,
-                 loss_smpl_betas: OptConfigType = None,
+                 loss_body_pose: OptConfigType = None,
+                 loss_body_shape: OptConfigType = None,
                  loss_vertices: OptConfigType = None,
                  loss_shape_prior: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(decoder=None, init_cfg=init_cfg)
-        channels = self._check_arguments(in_channels, input_size, num_betas, hidden_channels, num_iterations,
-                                         pooled_size)
+        channels = self._check_arguments(in_channels, input_size, hidden_channels, num_iterations, pooled_size)
         self.in_channels = channels
         self.input_size = (int(input_size[0]), int(input_size[1]))
-        self.num_betas = num_betas
         self.num_iterations = num_iterations
         self.focal_length = float(focal_length)
         self.root_indices = tuple(root_indices)
@@ -117,7 +117,7 @@ class SMPLRegressionHead(BasePoseHead):
                                                       regressor_inputs, centre_radius)
         self.centre_radius = centre_radius
         self.body_model = MODELS.build(dict(body_model))
-        num_keypoints = len(self.body_model.keypoint_index)
+        num_keypoints = len(self.body_model.keypoint_names)
         self.heatmap_sigma, self.keypoint_heatmaps, self.loss_heatmaps = None, None, None
         if auxiliary_heatmaps is not None:
             self.heatmap_sigma = float(auxiliary_heatmaps['sigma'])
@@ -127,51 +127,51 @@ class SMPLRegressionHead(BasePoseHead):
         widths = dict(features=sum(channels), centres=2, normalised_centres=2)
         num_features = (num_keypoints * sum(widths[name] for name in self.regressor_inputs)
                         if self.keypoint_attention else sum(channels) * pooled_size**2)
-        pose, shape, cam = load_mean_params(mean_params, num_joints=SMPL_NUM_JOINTS, num_betas=num_betas)
+        pose, shape, cam = load_mean_params(mean_params, self.body_model)
         self.regressor = IterativeRegressor(in_features=num_features, init_pose=pose, init_shape=shape,
                                             init_cam=cam, hidden_channels=hidden_channels,
                                             num_iterations=num_iterations, dropout=dropout)
         self.mesh_loss = MeshLoss(terms=dict(
-            loss_keypoints_2d=loss_keypoints_2d, loss_keypoints_3d=loss_keypoints_3d, loss_smpl_pose=loss_smpl_pose,
-            loss_smpl_betas=loss_smpl_betas, loss_vertices=loss_vertices, loss_shape_prior=loss_shape_prior))
+            loss_keypoints_2d=loss_keypoints_2d, loss_keypoints_3d=loss_keypoints_3d, loss_body_pose=loss_body_pose,
+            loss_body_shape=loss_body_shape, loss_vertices=loss_vertices, loss_shape_prior=loss_shape_prior))
 
     @staticmethod
-    def _check_arguments(in_channels: Union[int, Sequence[int]], input_size: Tuple[int, int], num_betas: int,
-                         hidden_channels: int, num_iterations: int, pooled_size: int) -> Tuple[int, ...]:
+    def _check_arguments(in_channels: Union[int, Sequence[int]], input_size: Tuple[int, int], hidden_channels: int,
+                         num_iterations: int, pooled_size: int) -> Tuple[int, ...]:
         channels = (in_channels, ) if isinstance(in_channels, int) else tuple(in_channels)
         if not channels or not all(isinstance(c, int) and c > 0 for c in channels):
-            raise ValueError(f'SMPLRegressionHead: in_channels must be a positive int or a sequence of them (one '
+            raise ValueError(f'MeshRegressionHead: in_channels must be a positive int or a sequence of them (one '
                              f'per feature map), got {in_channels!r}')
         if len(input_size) != 2 or input_size[0] != input_size[1] or input_size[0] <= 0:
-            raise ValueError(f'SMPLRegressionHead: input_size must be a square crop (w, h) with w == h > 0 (the '
+            raise ValueError(f'MeshRegressionHead: input_size must be a square crop (w, h) with w == h > 0 (the '
                              f'weak-perspective camera has one scale), got {tuple(input_size)!r}')
-        for name, value, low in (('num_betas', num_betas, 1), ('hidden_channels', hidden_channels, 1),
+        for name, value, low in (('hidden_channels', hidden_channels, 1),
                                  ('num_iterations', num_iterations, 1), ('pooled_size', pooled_size, 1)):
             if not isinstance(value, int) or value < low:
-                raise ValueError(f'SMPLRegressionHead: {name} must be an int >= {low}, got {value!r}')
+                raise ValueError(f'MeshRegressionHead: {name} must be an int >= {low}, got {value!r}')
         return channels
 
     @staticmethod
     def _check_attention(keypoint_attention: bool, auxiliary_heatmaps: OptConfigType, pooled_size: int,
                          regressor_inputs: Sequence[str], centre_radius: Optional[int]) -> Tuple[str, ...]:
         if keypoint_attention and (auxiliary_heatmaps is None or pooled_size != 1):
-            raise ValueError(f'SMPLRegressionHead: keypoint_attention=True pools under the auxiliary heatmaps: it '
+            raise ValueError(f'MeshRegressionHead: keypoint_attention=True pools under the auxiliary heatmaps: it '
                              f'needs auxiliary_heatmaps=dict(sigma=...) and pooled_size=1, got auxiliary_heatmaps='
                              f'{auxiliary_heatmaps!r}, pooled_size={pooled_size!r}')
         inputs = (regressor_inputs, ) if isinstance(regressor_inputs, str) else tuple(regressor_inputs)
         if (not inputs or len(set(inputs)) != len(inputs) or not set(inputs) <= set(REGRESSOR_INPUTS)
                 or (inputs != ATTENTION_INPUTS and not keypoint_attention)):
-            raise ValueError(f'SMPLRegressionHead: regressor_inputs must be distinct entries of {REGRESSOR_INPUTS} '
+            raise ValueError(f'MeshRegressionHead: regressor_inputs must be distinct entries of {REGRESSOR_INPUTS} '
                              f'(other than the default {ATTENTION_INPUTS} only with keypoint_attention=True), got '
                              f'{regressor_inputs!r}')
         if centre_radius is not None and (not keypoint_attention or not isinstance(centre_radius, int)
                                           or isinstance(centre_radius, bool) or centre_radius < 0):
-            raise ValueError(f'SMPLRegressionHead: centre_radius must be None or an int >= 0, and needs '
+            raise ValueError(f'MeshRegressionHead: centre_radius must be None or an int >= 0, and needs '
                              f'keypoint_attention=True, got {centre_radius!r}')
         if auxiliary_heatmaps is not None:
             aux = dict(auxiliary_heatmaps)
             if set(aux) - {'sigma', 'loss'} or not isinstance(aux.get('sigma'), (int, float)) or aux['sigma'] <= 0:
-                raise ValueError(f'SMPLRegressionHead: auxiliary_heatmaps must be dict(sigma=<float > 0>[, loss=...]), '
+                raise ValueError(f'MeshRegressionHead: auxiliary_heatmaps must be dict(sigma=<float > 0>[, loss=...]), '
                                  f'got {auxiliary_heatmaps!r}')
         return inputs
 
@@ -204,12 +204,12 @@ class SMPLRegressionHead(BasePoseHead):
         """(B, C * pooled_size^2) pooled maps, or with keypoint attention what ``regressor_inputs`` names, pooled
         under ``heatmaps`` (B, K, H_0, W_0) (computed from ``feats[0]`` when not given)."""
         if len(feats) != len(self.in_channels):
-            raise ValueError(f'SMPLRegressionHead: got {len(feats)} feature maps but in_channels has '
+            raise ValueError(f'MeshRegressionHead: got {len(feats)} feature maps but in_channels has '
                              f'{len(self.in_channels)} entries {self.in_channels}; give the backbone\'s every branch '
                              '(HRNet: multiscale_output=True) or set in_channels to match')
         got = tuple(int(f.shape[1]) for f in feats)
         if got != self.in_channels:
-            raise ValueError(f'SMPLRegressionHead: feature channels {got} differ from in_channels {self.in_channels}')
+            raise ValueError(f'MeshRegressionHead: feature channels {got} differ from in_channels {self.in_channels}')
         if self.keypoint_attention:
             if heatmaps is None:
                 heatmaps = self.keypoint_heatmaps(feats[0])
@@ -222,17 +222,17 @@ class SMPLRegressionHead(BasePoseHead):
             return torch.cat([f.mean(dim=(2, 3)) for f in feats], dim=1)
         return torch.cat([nn.functional.adaptive_avg_pool2d(f, self.pooled_size).flatten(1) for f in feats], dim=1)
 
-    def body(self, rotmat: Tensor, betas: Tensor, camera: Tensor) -> Dict[str, Tensor]:
-        """The body model and crop camera of ``rotmat`` (B, J, 3, 3), ``betas`` (B, S), ``camera`` (B, 3).
+    def body(self, rotmat: Tensor, shape: Tensor, camera: Tensor) -> Dict[str, Tensor]:
+        """The body model and crop camera of ``rotmat`` (B, J, 3, 3), ``shape`` (B, S), ``camera`` (B, 3).
 
         Returns:
             dict: the inputs; ``vertices`` (B, V, 3), ``joints`` (B, J, 3), ``keypoints_3d`` (B, K, 3) metres;
             ``camera_translation`` (B, 3); ``keypoints_2d`` (B, K, 2) over the crop size, in [0, 1) inside it.
         """
-        out = self.body_model(betas=betas, body_pose=rotmat[:, 1:], global_orient=rotmat[:, :1])
+        out = self.body_model(shape=shape, rotmat=rotmat)
         translation = camera_translation(camera, focal_length=self.focal_length, resolution=self.input_size[0])
         offsets = project_points(out['keypoints'], translation, focal_length=self.focal_length)
-        return dict(rotmat=rotmat, betas=betas, camera=camera, vertices=out['vertices'], joints=out['joints'],
+        return dict(rotmat=rotmat, shape=shape, camera=camera, vertices=out['vertices'], joints=out['joints'],
                     keypoints_3d=out['keypoints'], camera_translation=translation,
                     keypoints_2d=offsets / self.input_size[0] + 0.5)
 
@@ -241,8 +241,8 @@ class SMPLRegressionHead(BasePoseHead):
         ``heatmaps`` (B, K, H_0, W_0)."""
         heatmaps = None if self.keypoint_heatmaps is None else self.keypoint_heatmaps(feats[0])
         params = self.regressor(self.pool_features(feats, heatmaps))
-        rotmat = rotation_6d_to_matrix(params['pose_6d'].reshape(-1, SMPL_NUM_JOINTS, 6))
-        out = dict(self.body(rotmat, params['betas'], params['camera']), pose_6d=params['pose_6d'])
+        rotmat = rotation_6d_to_matrix(params['pose_6d'].reshape(-1, self.body_model.num_joints, 6))
+        out = dict(self.body(rotmat, params['shape'], params['camera']), pose_6d=params['pose_6d'])
         if heatmaps is not None:
             out['heatmaps'] = heatmaps
         return out
@@ -251,19 +251,20 @@ class SMPLRegressionHead(BasePoseHead):
 
     def prediction_outputs(self, outputs: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """The body, with ``coords`` (B, K, 2): the projected keypoints over the crop size (scored by ``acc_pose``)."""
-        keys = ('rotmat', 'betas', 'camera', 'vertices', 'joints', 'keypoints_3d', 'camera_translation')
+        keys = ('rotmat', 'shape', 'camera', 'vertices', 'joints', 'keypoints_3d', 'camera_translation')
         return dict({key: outputs[key] for key in keys}, coords=outputs['keypoints_2d'])
 
     def flip_back(self, outputs: Dict[str, Tensor], metainfo: Mapping, test_cfg: Mapping) -> Dict[str, Tensor]:
         """The mirrored crop's parameters mapped back: rotations ``R -> M R M`` (``M = diag(-1, 1, 1)``) with left
-        and right joints swapped, betas unchanged, camera by :func:`~pose_plugins.geometry.mirror_camera`."""
-        return dict(rotmat=mirror_rotations(outputs['rotmat'], SMPL_FLIP_INDICES), betas=outputs['betas'],
+        and right joints swapped (the body model's ``flip_indices``), shape unchanged, camera by
+        :func:`~pose_plugins.geometry.mirror_camera`."""
+        return dict(rotmat=mirror_rotations(outputs['rotmat'], self.body_model.flip_indices), shape=outputs['shape'],
                     camera=mirror_camera(outputs['camera'], resolution=self.input_size[0]))
 
     def merge_flipped(self, outputs: Dict[str, Tensor], flipped: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """Mean parameters (the mean rotation re-orthonormalised through its 6D part), and the body of the mean."""
         rotmat = rotation_6d_to_matrix(matrix_to_rotation_6d(0.5 * (outputs['rotmat'] + flipped['rotmat'])))
-        body = self.body(rotmat, 0.5 * (outputs['betas'] + flipped['betas']),
+        body = self.body(rotmat, 0.5 * (outputs['shape'] + flipped['shape']),
                          0.5 * (outputs['camera'] + flipped['camera']))
         return self.prediction_outputs(body)
 
@@ -278,11 +279,11 @@ class SMPLRegressionHead(BasePoseHead):
         """Per-sample InstanceData (class docstring) of :meth:`test_time_outputs`."""
         outputs = {key: value.detach() for key, value in outputs.items()}
         decoded = self.decode_tensors(outputs)
-        batch = outputs['betas'].shape[0]
+        batch = outputs['shape'].shape[0]
         fields = dict(
             keypoints=decoded['keypoints'], keypoint_scores=decoded['scores'], keypoints_3d=decoded['keypoints_3d'],
-            vertices=decoded['vertices'], smpl_pose=matrix_to_axis_angle(outputs['rotmat']).reshape(batch, -1),
-            smpl_rotmat=outputs['rotmat'], smpl_betas=outputs['betas'], camera=outputs['camera'],
+            vertices=decoded['vertices'], body_pose=matrix_to_axis_angle(outputs['rotmat']).reshape(batch, -1),
+            body_rotmat=outputs['rotmat'], body_shape=outputs['shape'], camera=outputs['camera'],
             camera_translation=outputs['camera_translation'])
         fields = {key: value.cpu().numpy() for key, value in fields.items()}
         return [InstanceData(**{key: value[i:i + 1] for key, value in fields.items()}) for i in range(batch)]

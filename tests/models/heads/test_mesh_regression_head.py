@@ -1,10 +1,10 @@
-"""SMPLRegressionHead: shapes, gradients to every regressor parameter, mean-parameter start, flip test, learning."""
+"""MeshRegressionHead: shapes, gradients to every regressor parameter, mean-parameter start, flip test, learning."""
 import numpy as np
 import pytest
 import torch
 
-from pose_plugins.body_models import NEUTRAL_MEAN_PARAMS
-from pose_plugins.models.heads.smpl_regression_head import SMPLRegressionHead
+from pose_plugins.body_models import NEUTRAL_CAMERA
+from pose_plugins.models.heads.mesh_regression_head import MeshRegressionHead
 from pose_plugins.synthetic import SyntheticSMPL  # noqa: F401  (registers pose_plugins.SyntheticSMPL)
 
 BODY = dict(type='pose_plugins.SyntheticSMPL')
@@ -15,7 +15,7 @@ SIZE = 64
 def head():
     """A small head (two feature maps, hidden width 32) on the synthetic body model (built once: ~1 s)."""
     torch.manual_seed(0)
-    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32)
+    head = MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32)
     head.init_weights()
     return head
 
@@ -37,19 +37,19 @@ def _targets(batch, seed=0):
     return dict(keypoint_labels=torch.rand(batch, 17, 2, generator=gen), keypoint_weights=torch.ones(batch, 17),
                 keypoints_3d_labels=torch.randn(batch, 51, generator=gen) * 0.3,
                 keypoints_3d_weights=torch.ones(batch, 1),
-                smpl_pose_labels=torch.randn(batch, 72, generator=gen) * 0.2,
-                smpl_betas_labels=torch.randn(batch, 10, generator=gen), has_smpl=torch.ones(batch, 1))
+                body_pose_labels=torch.randn(batch, 72, generator=gen) * 0.2,
+                body_shape_labels=torch.randn(batch, 10, generator=gen), has_body=torch.ones(batch, 1))
 
 
 def test_forward_shapes_and_neutral_start(head):
     head.eval()
     out = head(_feats())
     shapes = {k: tuple(v.shape) for k, v in out.items()}
-    assert shapes == dict(rotmat=(3, 24, 3, 3), betas=(3, 10), camera=(3, 3), vertices=(3, 6890, 3),
+    assert shapes == dict(rotmat=(3, 24, 3, 3), shape=(3, 10), camera=(3, 3), vertices=(3, 6890, 3),
                           joints=(3, 24, 3), keypoints_3d=(3, 17, 3), camera_translation=(3, 3),
                           keypoints_2d=(3, 17, 2), pose_6d=(3, 144))
     # decoders start at xavier gain 0.01: the first estimate is within ~1e-2 of the neutral mean parameters
-    assert (out['camera'] - torch.tensor(NEUTRAL_MEAN_PARAMS['camera'])).abs().max() < 0.05
+    assert (out['camera'] - torch.tensor(NEUTRAL_CAMERA)).abs().max() < 0.05
     # upright and facing the camera: head above the pelvis in the image (y down), nose in front (z towards camera)
     kpts = out['keypoints_3d'][0]
     assert kpts[0, 1] < kpts[11, 1] - 0.3 and kpts[0, 2] < kpts[11:13, 2].mean()
@@ -60,7 +60,7 @@ def test_gradients_reach_every_regressor_parameter(head):
     head.train()
     head.zero_grad()
     losses = head.loss_terms(head(_feats()), _targets(3))
-    assert set(losses) == {'loss_kpt_2d', 'loss_kpt_3d', 'loss_smpl_pose', 'loss_smpl_betas', 'loss_vertices',
+    assert set(losses) == {'loss_kpt_2d', 'loss_kpt_3d', 'loss_body_pose', 'loss_body_shape', 'loss_vertices',
                            'loss_shape_prior'}
     sum(losses.values()).backward()
     params = dict(head.named_parameters())
@@ -75,14 +75,14 @@ def test_mean_params_file(tmp_path):
     path = tmp_path / 'mean.npz'
     pose = np.tile([1.0, 0.0, 0.0, 1.0, 0.0, 0.0], 24) + rng.normal(size=144) * 0.01
     np.savez(path, pose=pose, shape=rng.normal(size=10), cam=np.array([0.8, 0.1, 0.0]))
-    head = SMPLRegressionHead(body_model=BODY, in_channels=4, input_size=(SIZE, SIZE), hidden_channels=8, mean_params=str(path))
+    head = MeshRegressionHead(body_model=BODY, in_channels=4, input_size=(SIZE, SIZE), hidden_channels=8, mean_params=str(path))
     np.testing.assert_allclose(head.regressor.init_pose.numpy(), pose, rtol=1e-6)  # float32 of the file's values
     assert head.state_dict().keys().isdisjoint({'init_pose', 'init_shape', 'init_cam'})  # not in checkpoints
     np.savez(tmp_path / 'bad.npz', pose=pose[:100], shape=np.zeros(10), cam=np.zeros(3))
     with pytest.raises(ValueError, match=r'bad.npz: "pose" has 100 values'):
-        SMPLRegressionHead(body_model=BODY, in_channels=4, input_size=(SIZE, SIZE), mean_params=str(tmp_path / 'bad.npz'))
+        MeshRegressionHead(body_model=BODY, in_channels=4, input_size=(SIZE, SIZE), mean_params=str(tmp_path / 'bad.npz'))
     with pytest.raises(ValueError, match='square crop'):
-        SMPLRegressionHead(body_model=BODY, in_channels=4, input_size=(48, 64))
+        MeshRegressionHead(body_model=BODY, in_channels=4, input_size=(48, 64))
 
 
 def test_flip_back_mirrors_the_projected_body(head):
@@ -91,11 +91,11 @@ def test_flip_back_mirrors_the_projected_body(head):
     from pose_plugins.synthetic import COCO_FLIP_INDICES
     gen = torch.Generator().manual_seed(3)
     rotmat = head.forward(_feats(2, seed=3))['rotmat'].detach()
-    params = dict(rotmat=rotmat, betas=torch.randn(2, 10, generator=gen) * 0.5,
+    params = dict(rotmat=rotmat, shape=torch.randn(2, 10, generator=gen) * 0.5,
                   camera=torch.tensor([[0.9, 0.05, -0.1], [1.1, -0.2, 0.1]]))
-    original = head.body(params['rotmat'], params['betas'], params['camera'])
+    original = head.body(params['rotmat'], params['shape'], params['camera'])
     back = head.flip_back(params, {}, {})
-    mirrored = head.body(back['rotmat'], back['betas'], back['camera'])
+    mirrored = head.body(back['rotmat'], back['shape'], back['camera'])
     px = original['keypoints_2d'] * SIZE
     expected = torch.stack([SIZE - 1 - px[..., 0], px[..., 1]], -1)[:, list(COCO_FLIP_INDICES)]
     # the synthetic body is mirror-symmetric to float32 rounding; the projection's depth term differs by
@@ -113,10 +113,10 @@ def test_predict_with_flip_test(head):
     flipped = head.predict([feats, tuple(f.flip(-1) for f in feats)], _samples(2), dict(flip_test=True))
     assert len(flipped) == 2
     for p, f in zip(plain, flipped):
-        assert set(f.keys()) == {'keypoints', 'keypoint_scores', 'keypoints_3d', 'vertices', 'smpl_pose', 'smpl_rotmat',
-                                 'smpl_betas', 'camera', 'camera_translation'}
-        assert f.keypoints.shape == (1, 17, 2) and f.smpl_pose.shape == (1, 72) and f.vertices.shape == (1, 6890, 3)
-        r = f.smpl_rotmat[0]
+        assert set(f.keys()) == {'keypoints', 'keypoint_scores', 'keypoints_3d', 'vertices', 'body_pose', 'body_rotmat',
+                                 'body_shape', 'camera', 'camera_translation'}
+        assert f.keypoints.shape == (1, 17, 2) and f.body_pose.shape == (1, 72) and f.vertices.shape == (1, 6890, 3)
+        r = f.body_rotmat[0]
         np.testing.assert_allclose(r @ r.transpose(0, 2, 1), np.broadcast_to(np.eye(3), r.shape), atol=1e-5)
         assert np.all(f.keypoint_scores == 1)
     with pytest.raises(ValueError, match='flip_test expects feats'):
@@ -131,7 +131,7 @@ def test_losses_fall_when_fitting_a_batch():
     is traded against the joint terms in so few steps and not checked); thresholds 0.5, 0.4, 0.9."""
     from pose_plugins.geometry import matrix_to_axis_angle
     torch.manual_seed(0)
-    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32, dropout=0.0)
+    head = MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32, dropout=0.0)
     head.init_weights()
     feats = _feats(2, seed=5)
     with torch.no_grad():  # ground truth: the head's own start, pose and shape perturbed
@@ -143,8 +143,8 @@ def test_losses_fall_when_fitting_a_batch():
         gt = head.body(rotmat, torch.randn(2, 10, generator=gen), torch.tensor([[0.8, 0.1, 0.0], [1.0, -0.1, 0.1]]))
     targets = dict(keypoint_labels=gt['keypoints_2d'], keypoint_weights=torch.ones(2, 17),
                    keypoints_3d_labels=gt['keypoints_3d'].reshape(2, -1), keypoints_3d_weights=torch.ones(2, 1),
-                   smpl_pose_labels=matrix_to_axis_angle(rotmat).reshape(2, 72), smpl_betas_labels=gt['betas'],
-                   has_smpl=torch.ones(2, 1))
+                   body_pose_labels=matrix_to_axis_angle(rotmat).reshape(2, 72), body_shape_labels=gt['shape'],
+                   has_body=torch.ones(2, 1))
     optim = torch.optim.Adam(head.parameters(), lr=1e-3)
     first = None
     for _ in range(30):
@@ -153,23 +153,23 @@ def test_losses_fall_when_fitting_a_batch():
         sum(losses.values()).backward()
         optim.step()
         first = first or {k: v.item() for k, v in losses.items()}
-    for key, bound in (('loss_kpt_2d', 0.5), ('loss_kpt_3d', 0.4), ('loss_smpl_pose', 0.9)):
+    for key, bound in (('loss_kpt_2d', 0.5), ('loss_kpt_3d', 0.4), ('loss_body_pose', 0.9)):
         assert losses[key].item() < bound * first[key], (key, first[key], losses[key].item())
 
 
 def test_grid_pooling_keeps_where_features_are():
     """``pooled_size`` s: each map averaged over s x s cells (block means), flattened channel-major and
     concatenated; a map smaller than the grid repeats its values; fc1 takes C s^2 features."""
-    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32, pooled_size=2)
+    head = MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32, pooled_size=2)
     feats = (torch.randn(3, 4, 16, 16), torch.randn(3, 8, 1, 1))
     pooled = head.pool_features(feats)
     assert pooled.shape == (3, (4 + 8) * 4) and head.regressor.fc1.in_features == (4 + 8) * 4 + 144 + 10 + 3
     blocks = feats[0].reshape(3, 4, 2, 8, 2, 8).mean(dim=(3, 5)).reshape(3, 16)  # (cell row, cell column)
     torch.testing.assert_close(pooled[:, :16], blocks)
     torch.testing.assert_close(pooled[:, 16:], feats[1].reshape(3, 8, 1).expand(-1, -1, 4).reshape(3, 32))
-    assert head(feats)['betas'].shape == (3, 10)
+    assert head(feats)['shape'].shape == (3, 10)
     with pytest.raises(ValueError, match='pooled_size must be an int >= 1'):
-        SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), pooled_size=0)
+        MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), pooled_size=0)
 
 
 def test_auxiliary_heatmaps_are_msra_targets_of_the_2d_labels():
@@ -179,7 +179,7 @@ def test_auxiliary_heatmaps_are_msra_targets_of_the_2d_labels():
     invisible keypoint's channel holds), and of all-zero maps ``w * mean(weight * target^2)``."""
     from pose_plugins.codecs import MSRAHeatmap
     torch.manual_seed(0)
-    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+    head = MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
                               auxiliary_heatmaps=dict(sigma=1.0))
     head.init_weights()
     targets = _targets(2)
@@ -208,7 +208,7 @@ def test_auxiliary_heatmaps_are_msra_targets_of_the_2d_labels():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in head.keypoint_heatmaps.parameters())
     for bad in (dict(sigma=0.0), dict(sigma=1.0, weight=2.0), dict()):
         with pytest.raises(ValueError, match='auxiliary_heatmaps must be'):
-            SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), auxiliary_heatmaps=bad)
+            MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), auxiliary_heatmaps=bad)
 
 
 def test_keypoint_attention_regresses_from_the_pooled_keypoints():
@@ -218,7 +218,7 @@ def test_keypoint_attention_regresses_from_the_pooled_keypoints():
     predict work; the option needs the heatmaps and the global pooling."""
     from pose_plugins.models.layers.keypoint_attention import keypoint_attention_pool
     torch.manual_seed(0)
-    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+    head = MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
                               auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True)
     head.init_weights()
     assert head.regressor.fc1.in_features == 17 * (4 + 8 + 2) + 144 + 10 + 3
@@ -230,7 +230,7 @@ def test_keypoint_attention_regresses_from_the_pooled_keypoints():
     head.train()
     out = head(feats)
     losses = head.loss_terms(out, _targets(2))
-    (losses['loss_kpt_3d'] + losses['loss_smpl_pose']).backward()
+    (losses['loss_kpt_3d'] + losses['loss_body_pose']).backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in head.keypoint_heatmaps.parameters())
     head.eval()
     preds = head.predict([feats, tuple(torch.flip(f, [3]) for f in feats)], _samples(2), dict(flip_test=True))
@@ -238,7 +238,7 @@ def test_keypoint_attention_regresses_from_the_pooled_keypoints():
     assert all(np.isfinite(p.vertices).all() for p in preds)
     for kwargs in (dict(), dict(auxiliary_heatmaps=dict(sigma=1.0), pooled_size=2)):
         with pytest.raises(ValueError, match='keypoint_attention=True pools under the auxiliary heatmaps'):
-            SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), keypoint_attention=True, **kwargs)
+            MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), keypoint_attention=True, **kwargs)
 
 
 def test_regressor_inputs_lift_the_local_centres():
@@ -248,7 +248,7 @@ def test_regressor_inputs_lift_the_local_centres():
     the argument."""
     from pose_plugins.models.layers.keypoint_attention import local_centres, normalise_centres
     torch.manual_seed(0)
-    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+    head = MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
                               auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True,
                               regressor_inputs=('centres', 'normalised_centres'), centre_radius=2)
     head.init_weights()
@@ -269,10 +269,10 @@ def test_regressor_inputs_lift_the_local_centres():
     for bad in (dict(regressor_inputs=()), dict(regressor_inputs=('centres', 'centres')),
                 dict(regressor_inputs=('pixels', )), dict(regressor_inputs=('centres', ), keypoint_attention=False)):
         with pytest.raises(ValueError, match='regressor_inputs must be distinct entries'):
-            SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), **dict(attention, **bad))
+            MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), **dict(attention, **bad))
     for bad in (dict(centre_radius=-1), dict(centre_radius=2.0), dict(centre_radius=1, keypoint_attention=False)):
         with pytest.raises(ValueError, match='centre_radius must be None or an int >= 0'):
-            SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), **dict(attention, **bad))
+            MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), **dict(attention, **bad))
 
 
 def test_a_2d_heatmap_checkpoint_starts_the_auxiliary_heatmaps():
@@ -282,7 +282,7 @@ def test_a_2d_heatmap_checkpoint_starts_the_auxiliary_heatmaps():
     of another shape, or a head without the heatmaps, leaves it an unexpected key and changes nothing."""
     from mmengine.runner.checkpoint import load_state_dict
     torch.manual_seed(0)
-    head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
+    head = MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32,
                               auxiliary_heatmaps=dict(sigma=1.0), keypoint_attention=True)
     wrapper = torch.nn.Module()
     wrapper.head = head
@@ -302,5 +302,5 @@ def test_a_2d_heatmap_checkpoint_starts_the_auxiliary_heatmaps():
     assert sorted(wrapper.load_state_dict(wrong, strict=False).unexpected_keys) == sorted(wrong)
     assert torch.equal(head.keypoint_heatmaps.weight, before)
     plain = torch.nn.Module()
-    plain.head = SMPLRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32)
+    plain.head = MeshRegressionHead(body_model=BODY, in_channels=(4, 8), input_size=(SIZE, SIZE), hidden_channels=32)
     assert sorted(plain.load_state_dict(two_d, strict=False).unexpected_keys) == sorted(two_d)
