@@ -64,8 +64,8 @@ def local_centres(heatmaps: Tensor, radius: int) -> Tensor:
               & ((cols[None, :] - col[..., None, None]).abs() <= radius))  # (B, K, H, W)
     weights = heatmaps.clamp_min(0.0) * window
     total = weights.sum(dim=(2, 3))  # (B, K)
-    fallback = ((peak[..., None] == torch.arange(height * width, device=heatmaps.device))
-                .to(heatmaps.dtype).unflatten(-1, (height, width)))
+    cells = torch.arange(height * width, device=heatmaps.device).view(height, width)
+    fallback = (peak[..., None, None] == cells).to(heatmaps.dtype)  # broadcast: no batch size in an exported graph
     has_mass = (total > 0)[..., None, None]
     weights = torch.where(has_mass, weights / total.clamp_min(_EPS)[..., None, None], fallback)
     return grid_moments(weights.unsqueeze(2), _pixel_grids(height, width, heatmaps))
