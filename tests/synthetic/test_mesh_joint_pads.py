@@ -6,18 +6,18 @@ import numpy as np
 import pytest
 
 from pose_plugins.synthetic.drawing import JOINT_TYPE_COLOURS
-from pose_plugins.synthetic.people_mesh import (SyntheticMeshConfig, _body, _face_colours,
-                                                         joint_pad_types, render_mesh_image)
+from pose_plugins.synthetic.mesh_body import EYE_TYPE, cached_mesh_body
+from pose_plugins.synthetic.people_mesh import SyntheticMeshConfig, _face_colours, render_mesh_image
 
 # SMPL joint -> joint type of the 2D people's markers (3 shoulder ... 8 ankle), written out here
 PADDED_JOINTS = {3: (16, 17), 4: (18, 19), 5: (20, 21), 6: (1, 2), 7: (4, 5), 8: (7, 8)}
 
 
 def test_every_pad_lies_at_its_joints_in_the_rest_pose():
-    body, _, _ = _body(0)
+    body = cached_mesh_body('synthetic_smpl', 0).body
     vertices = body.v_template.double().numpy()
     joints = body.J_regressor.double().numpy() @ vertices
-    types = joint_pad_types(0)
+    types = cached_mesh_body('synthetic_smpl', 0).pad_types
     assert types.shape == (len(vertices), ) and not types.flags.writeable
     for kind, (left, right) in PADDED_JOINTS.items():
         members = vertices[types == kind]
@@ -27,21 +27,22 @@ def test_every_pad_lies_at_its_joints_in_the_rest_pose():
         assert near.max() < 0.08, kind
         # both sides are padded: the pad's vertices lie on either side of the body's mid-plane (x = 0 in SMPL)
         assert (members[:, 0] > 0).any() and (members[:, 0] < 0).any(), kind
-    eyes = vertices[types == -2]
+    eyes = vertices[types == EYE_TYPE]
     assert len(eyes) >= 2 and np.abs(eyes[:, 1]).min() > 0.2  # on the head, well above the pelvis
     assert set(np.unique(types)) == {-2, -1, 3, 4, 5, 6, 7, 8}
 
 
-def test_pads_colour_the_faces_and_leave_the_rest():
-    body, _, _ = _body(0)
-    faces = body.faces
-    plain = _face_colours(np.random.default_rng(3), faces, 0)
-    padded = _face_colours(np.random.default_rng(3), faces, 0, joint_pads=True)
-    types = joint_pad_types(0)[faces[:, 0]]
+@pytest.mark.parametrize('body_model', ['synthetic_smpl', 'anny'])
+def test_pads_colour_the_faces_and_leave_the_rest(body_model):
+    body = cached_mesh_body(body_model, 0)
+    faces = body.body.faces
+    plain = _face_colours(np.random.default_rng(3), body)
+    padded = _face_colours(np.random.default_rng(3), body, joint_pads=True)
+    types = body.pad_types[faces[:, 0]]
     for kind in PADDED_JOINTS:
         np.testing.assert_array_equal(padded[types == kind], np.broadcast_to(JOINT_TYPE_COLOURS[kind],
                                                                             padded[types == kind].shape))
-    assert np.all(padded[types == -2] < 40)
+    assert np.all(padded[types == EYE_TYPE] < 40)
     np.testing.assert_array_equal(padded[types == -1], plain[types == -1])
 
 
