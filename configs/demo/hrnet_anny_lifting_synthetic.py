@@ -10,7 +10,7 @@ body_model = dict(type='pose_plugins.AnnyBody', posed_bones='body')  # the head'
 
 data_root = 'data/synthetic_anny/'
 synthetic_data = dict(mesh=True, body_model='anny', joint_pads=True, image_size=[192, 192],
-                      person_height=[112.0, 176.0], people_per_image=[1, 2], num_train_images=2400,
+                      person_height=[112.0, 176.0], people_per_image=[1, 2], num_train_images=3200,
                       num_val_images=80)
 # stage 1: the 2D demo config on this set, 6 epochs (steps at 4 and 5)
 demo_first_stage = dict(config='configs/demo/hrnet_tiny_synthetic.py',

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from mmpose.datasets.transforms import GetBBoxCenterScale, LoadImage, TopdownAffine
+
 from pose_plugins.datasets import CocoMeshDataset
 from pose_plugins.synthetic import COCO_FLIP_INDICES, SyntheticMeshConfig, make_synthetic_mesh_coco
 from pose_plugins.datasets.transforms.mesh_transforms import GenerateMeshTarget
@@ -50,10 +52,10 @@ def test_dataset_reads_the_layout_and_it_is_consistent(mesh_set, body):
         assert info['has_body'].tolist() == [1.0] and info['has_keypoints_3d'].tolist() == [1.0]
         assert info['keypoints_3d'].shape == (1, 17, 3)
         ann = next(a for a in raw['annotations'] if a['id'] == info['id'])
-        # keypoints_3d (metres) = the body model on the SMPL parameters, moved by smpl_transl: the rounding of the
+        # keypoints_3d (metres) = the body model on the body parameters, moved by body_transl: the rounding of the
         # file (pose 1e-6 rad, keypoints 0.01 mm) and float32 skinning stay far below 0.1 mm
         posed = _body(body, info['body_pose'], info['body_shape'])['keypoints'][0].numpy()
-        np.testing.assert_allclose(posed + np.array(ann['smpl_transl']), info['keypoints_3d'][0], atol=1e-4)
+        np.testing.assert_allclose(posed + np.array(ann['body_transl']), info['keypoints_3d'][0], atol=1e-4)
         # the labelled 2D keypoints are the pinhole projection of keypoints_3d (0.01 px rounding; 1e-3 px float)
         camera = info['camera_param']
         k3d = info['keypoints_3d'][0].astype(np.float64)
@@ -82,10 +84,10 @@ def test_layout_without_smpl_and_bad_fields(mesh_set, tmp_path, caplog):
     assert not plain['body_pose'].any()
     assert data['annotations'][1]['id'] not in ids
     (skipped, ) = [s for s in dataset.skipped if s[1] == data['annotations'][1]['id']]
-    assert skipped[2] == 'body_pose' and 'is not 72 finite numbers' in skipped[3]
+    assert skipped[2] == 'body_pose' and 'is not 3 * J finite numbers' in skipped[3]
 
 
-def _sample(dataset, index, *, flip=False, rotation=0.0, body_model=None):
+def _sample(dataset, index, *, flip=False, rotation=0.0, with_vertices=False):
     """One sample through mmpose's LoadImage, GetBBoxCenterScale, (RandomFlip), TopdownAffine and
     GenerateMeshTarget, with a fixed rotation."""
     from mmpose.datasets.transforms import GetBBoxCenterScale, LoadImage, RandomFlip, TopdownAffine
@@ -95,7 +97,7 @@ def _sample(dataset, index, *, flip=False, rotation=0.0, body_model=None):
         results = RandomFlip(prob=1.0, direction='horizontal')(results)
     results['bbox_rotation'] = np.array([rotation], dtype=np.float32)
     results = TopdownAffine(input_size=(64, 64))(results)
-    return GenerateMeshTarget(body_model=body_model)(results)
+    return GenerateMeshTarget(body_model=dict(type='pose_plugins.SyntheticSMPL'), with_vertices=with_vertices)(results)
 
 
 def test_flip_mirrors_the_smpl_ground_truth(mesh_set, body):
@@ -132,7 +134,34 @@ def test_rotation_turns_the_3d_ground_truth_with_the_crop(mesh_set, body):
     relative = turned['keypoints_3d'][0] - turned['keypoints_3d'][0, hips].mean(0)
     np.testing.assert_allclose(posed - posed[hips].mean(0), relative, atol=1e-4)
     # evaluation ground truth with the body model: vertices and keypoints in one frame
-    evaluated = _sample(dataset, 0, body_model=dict(type='pose_plugins.SyntheticSMPL'))
+    evaluated = _sample(dataset, 0, with_vertices=True)
     assert evaluated['vertices'].shape == (1, 6890, 3)
     np.testing.assert_allclose(evaluated['keypoints_3d'][0] - evaluated['keypoints_3d'][0, hips].mean(0),
                                plain['keypoints_3d'][0] - plain['keypoints_3d'][0, hips].mean(0), atol=1e-4)
+
+
+def test_smpls_published_layout_and_one_body_model_per_file(mesh_set, tmp_path):
+    """SMPL's published layout (``smpl_pose``, ``smpl_betas``, ``has_smpl``: EFT / SPIN) reads as the generic one;
+    a pose of another length than the file's first is skipped with the reason; the mesh target refuses a pose that
+    is not its body model's, naming both sizes."""
+    data = json.loads((mesh_set / 'annotations/person_keypoints_train2017.json').read_text())
+    first = data['annotations'][0]
+    first.update(smpl_pose=first.pop('body_pose'), smpl_betas=first.pop('body_shape'), has_smpl=first.pop('has_body'))
+    data['annotations'][1]['body_pose'] = data['annotations'][1]['body_pose'] + [0.0, 0.0, 0.0]  # 25 joints
+    (tmp_path / 'annotations').mkdir()
+    (tmp_path / 'annotations/person_keypoints_train2017.json').write_text(json.dumps(data))
+    (tmp_path / 'train2017').symlink_to(mesh_set / 'train2017')
+    dataset = _dataset(tmp_path)
+    ids = [dataset[i]['id'] for i in range(len(dataset))]
+    smpl = dataset[ids.index(first['id'])]
+    assert smpl['has_body'].tolist() == [1.0]
+    np.testing.assert_array_equal(smpl['body_pose'][0], np.float32(first['smpl_pose']))
+    (skipped, ) = [s for s in dataset.skipped if s[1] == data['annotations'][1]['id']]
+    assert skipped[2] == 'body_pose' and '75 numbers, while earlier annotations of this file have 72' in skipped[3]
+    results = GetBBoxCenterScale()(LoadImage()(copy.deepcopy(smpl)))
+    results = TopdownAffine(input_size=(64, 64))(results)
+    with pytest.raises(ValueError, match=r'body_pose of 72 and a body_shape of 10 numbers, but the body model '
+                                         r'AnnyBody has 26 joints \(pose 78\) and 6 shape parameters'):
+        GenerateMeshTarget(body_model=dict(type='pose_plugins.AnnyBody'))(results)
+    with pytest.raises(ValueError, match=r'body_model must be the head.s body-model config'):
+        GenerateMeshTarget(body_model=None)

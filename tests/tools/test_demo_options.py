@@ -16,11 +16,11 @@ from pose_plugins.apis import demo
 def test_mean_params_only_for_a_mesh_head(tmp_path):
     from pose_plugins.cli import load_config
     root = str(tmp_path) + '/'
-    (tmp_path / 'smpl_mean_params.npz').write_bytes(b'')  # only its presence is looked at here
+    (tmp_path / 'body_mean_params.npz').write_bytes(b'')  # only its presence is looked at here
     ann = root + 'annotations/person_keypoints_val2017.json'
 
     mesh = demo.data_options(load_config(str(REPO / 'configs/demo/hrnet_smpl_tiny_synthetic.py'), {}), root)
-    assert mesh['model.head.mean_params'] == root + 'smpl_mean_params.npz'
+    assert mesh['model.head.mean_params'] == root + 'body_mean_params.npz'
     assert mesh['val_evaluator.0.ann_file'] == ann and 'val_evaluator.1.ann_file' not in mesh  # MeshMetric: none
     assert mesh['train_dataloader.dataset.data_root'] == root
 
@@ -30,7 +30,7 @@ def test_mean_params_only_for_a_mesh_head(tmp_path):
     assert two_d['val_evaluator.ann_file'] == ann
     assert two_d['val_dataloader.dataset.bbox_file'] == root + 'person_detection_results/val_gt_boxes.json'
 
-    (tmp_path / 'smpl_mean_params.npz').unlink()
+    (tmp_path / 'body_mean_params.npz').unlink()
     assert 'model.head.mean_params' not in demo.data_options(
         load_config(str(REPO / 'configs/demo/hrnet_smpl_tiny_synthetic.py'), {}), root)
 
