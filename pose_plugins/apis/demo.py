@@ -57,7 +57,7 @@ def ensure_data(data_root: str, synthetic_options: Dict[str, Any]) -> None:
     tmp = data_root.rstrip('/') + '.partial'
     shutil.rmtree(tmp, ignore_errors=True)  # our own half-written output from an interrupted run
     start = time.time()
-    if synthetic_options.get('mesh'):  # mesh people (SMPL fields); the config may set its own image counts
+    if synthetic_options.get('mesh'):  # mesh people (body fields); the config may set its own image counts
         options = {k: v for k, v in synthetic_options.items() if k != 'mesh' and k not in DATA}
         make_synthetic_mesh_coco(tmp, **dict(DATA, **{k: v for k, v in synthetic_options.items() if k in DATA}),
                                  config=SyntheticMeshConfig.from_options(options))

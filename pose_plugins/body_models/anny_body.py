@@ -92,6 +92,19 @@ class AnnyBody(BodyModel):
         blocks = summation_blocks(self.num_vertices)
         buffer('keypoint_weights', data.coco_weights.reshape(len(data.coco_weights), blocks, -1).transpose(1, 0, 2))
 
+    def joint_weights(self) -> Tensor:
+        """(V, J) Anny's skinning weights, an unposed bone's weight given to its nearest posed ancestor (which it
+        follows)."""
+        source, parents = self.delta_source.tolist(), self.bone_parents.tolist()  # (K,): posed index or J; parent
+        joint_of_bone = []
+        for bone in range(len(source)):
+            while source[bone] == self.num_joints:
+                bone = parents[bone]
+            joint_of_bone.append(source[bone])
+        to_joints = torch.zeros(len(source), self.num_joints, dtype=self.vertex_bone_weights.dtype)
+        to_joints[torch.arange(len(source)), joint_of_bone] = 1.0
+        return self.vertex_bone_weights @ to_joints.to(self.vertex_bone_weights.device)
+
     def phenotype_coefficients(self, shape: Tensor) -> Tensor:
         """(B, S) phenotypes -> (B, C) coefficients of Anny's compact phenotype blendshapes: products of linear
         interpolation weights, by interval (as searchsorted: Anny's one-sided gradient at an anchor, where a hat

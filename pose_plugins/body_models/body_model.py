@@ -91,6 +91,11 @@ class BodyModel(nn.Module):
         """:meth:`forward` after its checks; implemented by each body model."""
         raise NotImplementedError
 
+    def joint_weights(self) -> Tensor:
+        """(V, J) each vertex's skinning weights over the J posed joints (a row sums to 1); implemented by each body
+        model."""
+        raise NotImplementedError
+
     def neutral_rotmat(self, batch: int = 1) -> Tensor:
         """(batch, J, 3, 3) the neutral pose: the root :attr:`upright`, every other joint at rest (identity)."""
         rotmat = torch.eye(3).repeat(batch, self.num_joints, 1, 1)

@@ -81,6 +81,10 @@ class SMPL(BodyModel):
                           for _, kind, index in COCO_KEYPOINT_SOURCES]
         buffer('keypoint_index', np.asarray(keypoint_index), torch.long)  # (17,)
 
+    def joint_weights(self) -> Tensor:
+        """(V, 24) SMPL's skinning weights."""
+        return self.lbs_weights
+
     def pose_body(self, shape: Tensor, rotmat: Tensor) -> Dict[str, Tensor]:
         """:meth:`~.body_model.BodyModel.forward` with ``shape`` the betas (B, S) and ``rotmat`` (B, 24, 3, 3):
         ``joints`` are SMPL's regressed joints after posing."""

@@ -1,4 +1,4 @@
-"""COCO person keypoints with SMPL parameters per person: top-down data for human mesh recovery."""
+"""COCO person keypoints with body-model parameters per person: top-down data for human mesh recovery."""
 from numbers import Real
 from typing import Any, Dict, Optional
 

@@ -43,9 +43,8 @@ class MeshBody:
         prior (BodyPrior): Its prior; checked against the body's joint and shape names.
 
     Attributes:
-        part (np.ndarray): (V,) int, each vertex's joint: the largest of its skinning weights, read from the body
-            (SMPL's ``lbs_weights`` (V, J); AnnyBody's ``vertex_bone_weights`` (V, K) over all its bones, an
-            unposed bone's weight going to its nearest posed ancestor).
+        part (np.ndarray): (V,) int, each vertex's joint: the largest of its skinning weights over the posed
+            joints (:meth:`~pose_plugins.body_models.BodyModel.joint_weights`).
         front_of_head (np.ndarray): (V,) bool, the head's vertices in front of the head's mean (the face).
         hair (np.ndarray): (V,) bool, the other vertices of the head above the prior's ``hairline_m``.
         pad_types (np.ndarray): (V,) int, read-only: the joint type (``JOINT_TYPE_COLOURS`` index) of the vertices
@@ -74,21 +73,8 @@ class MeshBody:
         self.pad_types = self._pads(vertices, keypoints)
 
     def _parts(self) -> np.ndarray:
-        body = self.body
-        weights = getattr(body, 'lbs_weights', None)  # SMPL: (V, J)
-        if weights is None and hasattr(body, 'vertex_bone_weights'):  # AnnyBody: (V, K) over all its bones
-            source, parents = body.delta_source.tolist(), body.bone_parents.tolist()  # (K,) posed index or J
-            joint_of_bone = []
-            for bone in range(len(source)):
-                while source[bone] == body.num_joints:  # an unposed bone moves with its nearest posed ancestor
-                    bone = parents[bone]
-                joint_of_bone.append(source[bone])
-            weights = body.vertex_bone_weights @ torch.eye(body.num_joints, dtype=body.vertex_bone_weights.dtype)[
-                joint_of_bone]
-        if weights is None or tuple(weights.shape) != (body.num_vertices, body.num_joints):
-            raise ValueError(f'MeshBody: {type(body).__name__} exposes no skinning weights over its joints '
-                             '(lbs_weights (V, J), or vertex_bone_weights (V, K) with delta_source and bone_parents)')
-        return weights.argmax(dim=1).numpy()
+        weights = self.body.joint_weights()  # (V, J)
+        return weights.argmax(dim=1).cpu().numpy()
 
     def _pads(self, vertices: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
         types = np.full(len(vertices), -1)

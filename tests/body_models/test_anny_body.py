@@ -314,3 +314,17 @@ def test_arrays_cache_file_round_trip(tmp_path, monkeypatch):
         else:
             np.testing.assert_array_equal(ours, theirs, err_msg=field.name)
             assert ours.dtype == theirs.dtype and not theirs.flags.writeable, field.name
+
+
+def test_joint_weights_gather_unposed_bones_to_their_posed_ancestors(body):
+    """(V, J) skinning weights over the posed bones: rows sum to 1 (float32 sums of at most 9 weights: 1e-6), a
+    finger's weight goes to the wrist, and with every bone posed they are anny's weights."""
+    weights = body.joint_weights()
+    assert weights.shape == (body.num_vertices, body.num_joints)
+    np.testing.assert_allclose(weights.sum(1).numpy(), 1.0, atol=1e-6)
+    wrist = body.joint_names.index('wrist.L')
+    bones = anny_model_arrays().bone_labels
+    on_finger = anny_model_arrays().vertex_bone_weights[:, bones.index('finger2-2.L')] > 0.5
+    assert 'finger2-2.L' not in body.joint_names and on_finger.any() and (weights[torch.from_numpy(on_finger)].argmax(1) == wrist).all()
+    every = AnnyBody(posed_bones='all')
+    assert torch.equal(every.joint_weights(), every.vertex_bone_weights)

@@ -59,7 +59,7 @@ class MeshMetric(RootRelativeMPJPE):
     Data sample fields (metres; N instances, K joints, V vertices; ground truth also as metainfo keys):
         - pred_instances / gt_instances ['keypoints_3d'] (np.ndarray): (N, K, 3); ['vertices']: (N, V, 3)
         - gt_instances['has_keypoints_3d'], ['has_body'] (np.ndarray, optional): (N,) flags; an instance without
-          3D joints is left out, one without SMPL is left out of PVE only
+          3D joints is left out, one without a body (``has_body`` 0) is left out of PVE only
     """
 
     default_prefix: Optional[str] = 'mesh'

@@ -1,4 +1,5 @@
-"""Shape prior of mesh recovery: ``||beta||^2``, a Gaussian prior on SMPL's whitened shapes (as SPIN, ICCV 2019)."""
+"""Shape prior of mesh recovery: ``||beta||^2``, a Gaussian prior on SMPL's whitened shapes (as SPIN, ICCV 2019);
+:class:`~pose_plugins.models.losses.MeshLoss` gives it the offset from the body model's neutral shape."""
 from torch import Tensor, nn
 
 from pose_plugins.registry import MODELS
