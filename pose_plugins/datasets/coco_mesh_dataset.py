@@ -38,9 +38,12 @@ class CocoMeshDataset(CocoKeypointDataset):
         **kwargs: As :class:`CocoKeypointDataset`.
     """
 
+    #: The body-pose length of the file being read (its first body's), or None before the first.
+    _pose_size: Optional[int] = None
+
     def load_data_list(self) -> list:
         """:class:`CocoKeypointDataset`'s list; the body-pose length is learnt from the file's first body."""
-        self._pose_size: Optional[int] = None
+        self._pose_size = None
         return super().load_data_list()
 
     def parse_data_info(self, raw_data_info: Dict[str, Any]) -> Optional[Dict[str, Any]]:
