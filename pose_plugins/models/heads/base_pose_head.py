@@ -15,18 +15,16 @@ Note:
 from types import MappingProxyType
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from mmcv.cnn import build_conv_layer
 from mmengine.structures import PixelData
-from mmpose.evaluation.functional import keypoint_pck_accuracy, pose_pck_accuracy
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.models.utils.tta import flip_coordinates, flip_heatmaps
 from mmpose.structures import MultilevelPixelData
-from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
+from pose_plugins.evaluation.pck_accuracy import keypoint_pck_accuracy, pose_pck_accuracy
 from pose_plugins.registry import KEYPOINT_CODECS
 
 __all__ = ['BasePoseHead', 'DEFAULT_FINAL_LAYER']
@@ -167,23 +165,20 @@ class BasePoseHead(BaseHead):
 
     def accuracy(self, outputs: Any, targets: Dict[str, Tensor]) -> Tensor:
         """PCK@0.05 (mmpose's ``acc_pose``) of the heatmap maxima against the (last-level) targets, or of a
-        coordinate head's normalised x, y against ``keypoint_labels``: a scalar tensor on the targets' device."""
+        coordinate head's normalised x, y against ``keypoint_labels``: a () float64 tensor computed on the
+        outputs' device (nothing is copied to the host, so a training step does not wait for the GPU here)."""
         pred = self.prediction_outputs(outputs)
         weights = targets['keypoint_weights']
         weights = weights[-1] if weights.ndim == 3 else weights  # (B, K), the last level's
-        mask = to_numpy(weights) > 0
-        pred = {k: v.float() if torch.is_tensor(v) else v for k, v in pred.items()}  # numpy has no bf16 (autocast)
-        if 'coords' in pred:
-            coords = pred['coords']
-            _, avg_acc, _ = keypoint_pck_accuracy(
-                pred=to_numpy(coords[..., :2]), gt=to_numpy(targets['keypoint_labels'][..., :2]), mask=mask,
-                thr=0.05, norm_factor=np.ones((coords.shape[0], 2), dtype=np.float32))
-        else:
+        mask = weights > 0
+        with torch.no_grad():
+            if 'coords' in pred:
+                coords = pred['coords'].detach()
+                ones = torch.ones((coords.shape[0], 2), dtype=torch.float32, device=coords.device)
+                return keypoint_pck_accuracy(coords[..., :2], targets['keypoint_labels'][..., :2], mask, 0.05, ones)
             gt_heatmaps = targets['heatmaps']
             gt_heatmaps = gt_heatmaps[:, -1] if gt_heatmaps.ndim == 5 else gt_heatmaps  # (B, K, H, W)
-            _, avg_acc, _ = pose_pck_accuracy(
-                output=to_numpy(pred['heatmaps']), target=to_numpy(gt_heatmaps), mask=mask, thr=0.05)
-        return torch.tensor(avg_acc, device=weights.device)
+            return pose_pck_accuracy(pred['heatmaps'].detach(), gt_heatmaps, mask, thr=0.05)
 
     @staticmethod
     def gather_targets(batch_data_samples: OptSampleList) -> Dict[str, Tensor]:
