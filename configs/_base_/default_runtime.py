@@ -4,6 +4,9 @@ default_scope = 'mmpose'
 custom_imports = dict(imports=['pose_plugins'], allow_failed_imports=False)
 
 default_hooks = dict(
+    # mmengine's RuntimeInfoHook, reading the step's losses / acc_pose back only when they are logged: no per-step
+    # wait for the GPU (the same logs and checkpoints)
+    runtime_info=dict(type='pose_plugins.LazyRuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),

@@ -2,6 +2,7 @@
 from .pack_topdown_inputs import PackTopdownInputs
 from .random_bbox_transform import RandomBBoxTransform
 from .topdown_affine import TopdownAffine
+from .topdown_affine_matrix import TopdownAffineMatrix
 from .mesh_transforms import GenerateMeshTarget  # noqa: F401  (mesh recovery)
 
-__all__ = ['PackTopdownInputs', 'RandomBBoxTransform', 'TopdownAffine']
+__all__ = ['PackTopdownInputs', 'RandomBBoxTransform', 'TopdownAffine', 'TopdownAffineMatrix']
