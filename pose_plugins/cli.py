@@ -14,8 +14,8 @@ user of mmpose needs nothing new. What goes beyond mmpose's tools:
 * every training run saves crash-safe checkpoints that carry the random streams: mmengine's ``CheckpointHook`` is
   replaced by :class:`pose_plugins.engine.CrashSafeCheckpointHook` (same arguments) and
   :class:`pose_plugins.engine.RNGStateHook` is added, also for users' configs (docs/reliability.md);
-* ``--fast-gpu [--compile]`` (or ``fast_gpu_training=dict(compile=False)`` in a config): bf16 autocast +
-  channels_last (+ torch.compile) on CUDA, nothing on a CPU (docs/performance.md).
+* ``--fast-gpu [--compile [blocks|whole]]`` (or ``fast_gpu_training=dict(...)`` in a config): bf16 autocast,
+  channels_last, the fused optimizer (+ torch.compile) on CUDA, nothing on a CPU (docs/performance.md).
 """
 from __future__ import annotations
 
@@ -138,7 +138,8 @@ def parse_train_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace
     parser.add_argument('--fast-gpu', action='store_true',
                         help='the fast GPU recipe: bf16 autocast + channels_last (config: fast_gpu_training=dict()); '
                              'on a machine without CUDA it changes nothing and says so')
-    parser.add_argument('--compile', action='store_true', help='with --fast-gpu: also torch.compile the model')
+    parser.add_argument('--compile', nargs='?', const='blocks', default=False, choices=('blocks', 'whole'),
+                        help="with --fast-gpu: also torch.compile the repeated blocks (default) or the whole model")
     parser.add_argument('--no-validate', action='store_true', help='skip validation during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale lr by (GPUs x batch size) / auto_scale_lr.base_batch_size')
@@ -233,31 +234,44 @@ def use_crash_safe_hooks(cfg: Config) -> None:
 
 
 def use_fast_gpu_training(cfg: Config) -> None:
-    """Apply the config's ``fast_gpu_training=dict(compile=False)`` switch (``tools/train.py --fast-gpu``).
+    """Apply the config's ``fast_gpu_training=dict(compile=False, compile_mode=None, fused_optimizer=True)``
+    switch (``tools/train.py --fast-gpu [--compile [blocks|whole]]``).
 
     On CUDA: bf16 autocast through ``AmpOptimWrapper(dtype='bfloat16')`` without loss scaling (bf16 has fp32's
-    exponent range) and :class:`~pose_plugins.engine.FastGPUTrainingHook` (channels_last, and ``compile``). Without
-    CUDA the config is left as it is, so a CPU run gives the results it gives without the switch.
+    exponent range), the optimizer's fused kernel (``fused=True``: Adam, AdamW and SGD) and
+    :class:`~pose_plugins.engine.FastGPUTrainingHook` (channels_last, and ``compile``: ``'blocks'`` or ``'whole'``,
+    with ``compile_mode``). Without CUDA the config is left as it is, so a CPU run gives the results it gives
+    without the switch.
     """
     switch = cfg.get('fast_gpu_training')
     if switch is None or switch is False:
         return
     switch = dict(switch) if isinstance(switch, dict) else {}
-    unknown = set(switch) - {'compile'}
+    unknown = set(switch) - set(_FAST_GPU_OPTIONS)
     if unknown:
-        raise KeyError(f'fast_gpu_training: unknown option(s) {sorted(unknown)}; the only option is compile')
+        raise KeyError(f'fast_gpu_training: unknown option(s) {sorted(unknown)}; the options are '
+                       f'{", ".join(_FAST_GPU_OPTIONS)}')
     from mmengine.device import is_cuda_available
     if not is_cuda_available():
-        print_log('fast_gpu_training: no CUDA device; bf16 autocast, channels_last and compile are left off '
-                  '(the run is the plain fp32 one)', logger='current', level=logging.WARNING)
+        print_log('fast_gpu_training: no CUDA device; bf16 autocast, channels_last, the fused optimizer and compile '
+                  'are left off (the run is the plain fp32 one)', logger='current', level=logging.WARNING)
         return
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.dtype = 'bfloat16'
     cfg.optim_wrapper.loss_scale = dict(enabled=False)  # GradScaler off: bf16 has fp32's exponent range
+    optimizer = cfg.optim_wrapper.get('optimizer')
+    if switch.get('fused_optimizer', True) and optimizer and optimizer.get('type') in _FUSED_OPTIMIZERS:
+        optimizer.setdefault('fused', True)  # one kernel for all parameters instead of a few per parameter
     hooks = list(cfg.get('custom_hooks') or [])
     if not any((_hook_type(h) or '').endswith('FastGPUTrainingHook') for h in hooks):
-        hooks.append(dict(type=FAST_GPU_TRAINING_HOOK, compile=bool(switch.get('compile', False))))
+        hooks.append(dict(type=FAST_GPU_TRAINING_HOOK, compile=switch.get('compile', False),
+                          compile_mode=switch.get('compile_mode')))
     cfg.custom_hooks = hooks
+
+
+#: ``fast_gpu_training``'s options, and the torch optimizers with a fused CUDA kernel.
+_FAST_GPU_OPTIONS = ('compile', 'compile_mode', 'fused_optimizer')
+_FUSED_OPTIMIZERS = ('Adam', 'AdamW', 'SGD')
 
 
 def _set_deterministic(cfg: Config) -> None:
@@ -284,7 +298,7 @@ def prepare_train_config(args: argparse.Namespace, *, lock: bool = False) -> Con
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.fast_gpu:
-        cfg.fast_gpu_training = dict(compile=args.compile)
+        cfg.fast_gpu_training = dict(cfg.get('fast_gpu_training') or {}, compile=args.compile)
     elif args.compile:
         raise ValueError('--compile is part of the fast GPU recipe: pass it with --fast-gpu')
     use_fast_gpu_training(cfg)

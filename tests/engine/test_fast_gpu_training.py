@@ -28,8 +28,26 @@ def test_with_cuda_the_switch_sets_bf16_autocast_and_the_hook(tmp_path, monkeypa
     cfg = _prepared(tmp_path, '--fast-gpu', '--compile')
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.optim_wrapper.dtype == 'bfloat16'
     assert cfg.optim_wrapper.loss_scale == dict(enabled=False)  # bf16 keeps fp32's exponent range: no scaling
+    assert cfg.optim_wrapper.optimizer.fused is True  # Adam's fused kernel
     assert [h for h in cfg.custom_hooks if h['type'] == 'pose_plugins.FastGPUTrainingHook'] == [
-        dict(type='pose_plugins.FastGPUTrainingHook', compile=True)]
+        dict(type='pose_plugins.FastGPUTrainingHook', compile='blocks', compile_mode=None)]
+    whole = _prepared(tmp_path / 'whole', '--fast-gpu', '--compile', 'whole')
+    assert [h['compile'] for h in whole.custom_hooks if h['type'] == 'pose_plugins.FastGPUTrainingHook'] == ['whole']
+    plain = _prepared(tmp_path / 'plain', '--fast-gpu')
+    assert [h['compile'] for h in plain.custom_hooks if h['type'] == 'pose_plugins.FastGPUTrainingHook'] == [False]
+
+
+def test_the_fused_optimizer_can_be_switched_off(tmp_path, monkeypatch):
+    monkeypatch.setattr('mmengine.device.is_cuda_available', lambda: True)
+    cfg = _prepared(tmp_path)
+    cfg.fast_gpu_training = dict(fused_optimizer=False)
+    use_fast_gpu_training(cfg)
+    assert 'fused' not in cfg.optim_wrapper.optimizer
+
+
+def test_the_hook_refuses_an_unknown_compile_value():
+    with pytest.raises(ValueError, match="compile must be False, True, 'whole' or 'blocks', got 'all'"):
+        FastGPUTrainingHook(compile='all')
 
 
 def test_the_switch_refuses_unknown_options_and_a_lone_compile(tmp_path, monkeypatch):
@@ -38,7 +56,7 @@ def test_the_switch_refuses_unknown_options_and_a_lone_compile(tmp_path, monkeyp
         _prepared(tmp_path, '--compile')
     cfg = _prepared(tmp_path)
     cfg.fast_gpu_training = dict(compile=False, fp8=True)
-    with pytest.raises(KeyError, match=r"fast_gpu_training: unknown option\(s\) \['fp8'\]"):
+    with pytest.raises(KeyError, match=r"fast_gpu_training: unknown option\(s\) \['fp8'\]; the options are compile"):
         use_fast_gpu_training(cfg)
 
 
