@@ -7,10 +7,11 @@ from pose_plugins.registry import TRANSFORMS
 
 __all__ = ['PackTopdownInputs']
 
-#: ``PackPoseInputs``' default metadata keys (mmpose 1.3.2).
+#: ``PackPoseInputs``' default metadata keys (mmpose 1.3.2), and ``warp_matrix`` (``TopdownAffineMatrix``'s crop,
+#: done on the device by ``TopdownTargetDataPreprocessor``).
 DEFAULT_META_KEYS = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape', 'img_shape', 'input_size',
                      'input_center', 'input_scale', 'flip', 'flip_direction', 'flip_indices', 'raw_ann_info',
-                     'dataset_name')
+                     'dataset_name', 'warp_matrix')
 
 
 @TRANSFORMS.register_module()

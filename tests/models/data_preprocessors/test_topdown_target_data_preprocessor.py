@@ -22,21 +22,20 @@ CODECS = {
 }
 
 
-def _pipeline(codec: dict, fast: bool) -> list:
+def _pipeline(codec: dict, fast: bool, affine: str = 'pose_plugins.TopdownAffine') -> list:
     head = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale'), dict(type='RandomFlip', direction='horizontal'),
-            dict(type='pose_plugins.RandomBBoxTransform'),
-            dict(type='pose_plugins.TopdownAffine', input_size=codec['input_size'])]
+            dict(type='pose_plugins.RandomBBoxTransform'), dict(type=affine, input_size=codec['input_size'])]
     if fast:
         return head + [dict(type='pose_plugins.PackTopdownInputs')]
     return head + [dict(type='GenerateTarget', encoder=codec), dict(type='PackPoseInputs')]
 
 
-def _batch(root, codec: dict, fast: bool, n: int = 6) -> dict:
+def _batch(root, codec: dict, fast: bool, n: int = 6, affine: str = 'pose_plugins.TopdownAffine') -> dict:
     """The first ``n`` samples through the fast or mmpose's pipeline, same numpy seed (the same augmentation)."""
     init_default_scope('mmpose')
     dataset = DATASETS.build(dict(type='pose_plugins.CocoKeypointDataset', data_root=str(root), data_mode='topdown',
                                   ann_file='annotations/person_keypoints_train2017.json',
-                                  data_prefix=dict(img='train2017/'), pipeline=_pipeline(codec, fast)))
+                                  data_prefix=dict(img='train2017/'), pipeline=_pipeline(codec, fast, affine)))
     np.random.seed(3)
     return pseudo_collate([dataset[i] for i in range(n)])
 
@@ -106,3 +105,63 @@ class _Wrapper:
         loss.backward()
         self.optim.step()
         self.optim.zero_grad()
+
+
+@pytest.mark.parametrize('training', [True, False], ids=['train', 'eval'])
+def test_one_copy_batch_equals_pose_data_preprocessor(tiny_coco, training, monkeypatch):
+    """The batched path (one stacked uint8 copy, batched BGR -> RGB and normalisation) gives mmpose's
+    per-image ``PoseDataPreprocessor`` values bit for bit, and its metainfo."""
+    import pose_plugins.models.data_preprocessors.topdown_target_data_preprocessor as module
+    codec = CODECS['msra']
+    norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
+    ours = MODELS.build(dict(type='pose_plugins.TopdownTargetDataPreprocessor', encoder=codec, **norm))
+    theirs = MODELS.build(dict(type='PoseDataPreprocessor', **norm))
+    batched = []
+    monkeypatch.setattr(module, 'pad_to_batch', lambda images: batched.append(len(images)) or
+                        module.torch.stack(list(images)))
+    got = ours(_batch(tiny_coco, codec, fast=True, n=4), training=training)
+    want = theirs(_batch(tiny_coco, codec, fast=True, n=4), training=training)
+    assert batched == [4]
+    assert torch.equal(got['inputs'], want['inputs'])
+    for a, b in zip(got['data_samples'], want['data_samples']):
+        assert a.metainfo['batch_input_shape'] == b.metainfo['batch_input_shape']
+        assert a.metainfo['pad_shape'] == b.metainfo['pad_shape']
+
+
+def test_images_of_different_sizes_take_pose_data_preprocessors_padding():
+    from mmpose.structures import PoseDataSample
+    ours = MODELS.build(dict(type='pose_plugins.TopdownTargetDataPreprocessor', encoder=CODECS['msra']))
+    theirs = MODELS.build(dict(type='PoseDataPreprocessor'))
+    g = torch.Generator().manual_seed(0)
+
+    def batch() -> dict:
+        images = [torch.randint(0, 256, (3, 8, 6), generator=g, dtype=torch.uint8),
+                  torch.randint(0, 256, (3, 5, 7), generator=g, dtype=torch.uint8)]
+        return dict(inputs=images, data_samples=[PoseDataSample(), PoseDataSample()])
+    g.manual_seed(0)
+    got = ours(batch())
+    g.manual_seed(0)
+    want = theirs(batch())
+    assert got['inputs'].shape == (2, 3, 8, 7) and torch.equal(got['inputs'], want['inputs'])
+
+
+def test_crops_on_the_device_give_the_workers_crops_and_the_same_targets(tiny_coco):
+    """``TopdownAffineMatrix`` in the pipeline: the preprocessor crops the whole images batched, within
+    OpenCV's fixed-point bound (at most 9 grey levels: tests/models/test_batch_warp.py), with the same targets."""
+    codec = CODECS['msra']
+    norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
+    preprocessor = MODELS.build(dict(type='pose_plugins.TopdownTargetDataPreprocessor', encoder=codec, **norm))
+    on_device = _batch(tiny_coco, codec, fast=True, affine='pose_plugins.TopdownAffineMatrix')
+    assert on_device['inputs'][0].shape[1:] != (64, 48)  # whole images travel
+    got = preprocessor(on_device, training=True)
+    want = preprocessor(_batch(tiny_coco, codec, fast=True), training=True)
+    std = torch.tensor(norm['std']).view(1, 3, 1, 1)
+    grey_levels = ((got['inputs'] - want['inputs']) * std).abs()
+    assert got['inputs'].shape == want['inputs'].shape
+    assert grey_levels.max() <= 9 + 1e-3  # float32 normalisation of values <= 255: < 1e-3
+    assert (grey_levels < 0.5).float().mean() > 0.5  # most pixels equal: a misplaced crop fails this
+    from pose_plugins.models.heads.base_pose_head import BasePoseHead
+    got_targets, want_targets = (BasePoseHead.gather_targets(d['data_samples']) for d in (got, want))
+    for key in want_targets:
+        assert torch.equal(got_targets[key], want_targets[key]), key
+    assert got['data_samples'][0].metainfo['pad_shape'] == (64, 48)
