@@ -409,7 +409,7 @@ def bench_gpu_train(args: argparse.Namespace) -> List[dict]:
     if not torch.cuda.is_available():
         return [dict(section='gpu_train', name='GPU training: skipped (no CUDA)', unit='', scale=1.0, rate=False)]
     # its own defaults (recipes, batch sizes, the GPU's peak for MFU); its rows in this table's format
-    return gpu_benchmark.benchmark_rows(gpu_benchmark.run(gpu_benchmark.parse_args([])))
+    return gpu_benchmark.benchmark_rows(gpu_benchmark.run(gpu_benchmark.parse_args([]))['rows'])
 
 
 def bench_video(args: argparse.Namespace) -> List[dict]:

@@ -1,5 +1,6 @@
-"""GPU training throughput of HRNet-W32 256x192 per recipe and batch size: mmpose's fp32 vs ours (fp32, bf16 +
-channels_last, + compile), through ``model.train_step`` on a batch already on the device (no data loader)."""
+"""GPU training of HRNet-W32 256x192, mmpose's fp32 recipe vs ours with each speed lever added in turn: img/s per
+batch size through ``model.train_step`` (batch already on the device), a profile of the step, the data loader alone
+and in the full loop, and the loss curves of the fastest recipe and mmpose's over the same data."""
 from __future__ import annotations
 
 import argparse
@@ -8,147 +9,295 @@ import os
 import os.path as osp
 import statistics
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from pose_plugins.apis import CONFIGS_DIR
 from pose_plugins.apis.missing_ops import stub_missing_ops
 from pose_plugins.cli import ToolArgumentParser, load_config
-from pose_plugins.engine import FastGPUTrainingHook
 
-__all__ = ['RECIPES', 'benchmark_rows', 'main', 'parse_args', 'run', 'table']
+__all__ = ['RECIPES', 'Recipe', 'benchmark_rows', 'build_recipe', 'main', 'parse_args', 'run', 'table']
 
 MMPOSE_CONFIG = 'body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'
 OUR_CONFIG = osp.join(CONFIGS_DIR, 'hrnet_w32_coco.py')
-RECIPES = ('mmpose fp32', 'ours fp32', 'ours bf16 + channels_last', 'ours bf16 + channels_last + compile')
+SECTIONS = ('step', 'profile', 'loader', 'loss')
 
 
-def build_model(recipe: str, device: str) -> tuple:
-    """(model in train mode on ``device``, its config): mmpose's config for 'mmpose ...' recipes, else ours;
-    random init (seed 0), no pretrained weights."""
-    import torch
-    from mmengine.registry import init_default_scope
-    from mmpose.registry import MODELS
-    init_default_scope('mmpose')
-    if recipe.startswith('mmpose'):
-        import mmpose
-        path = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', MMPOSE_CONFIG)
+@dataclass(frozen=True)
+class Recipe:
+    """One way of running the training step. ``mmpose``: mmpose's config and classes; ``host_sync``: the log
+    values read back after every step (mmengine's ``RuntimeInfoHook``), else once per timed repeat
+    (:class:`~pose_plugins.engine.LazyRuntimeInfoHook`); ``fused``: Adam's fused kernel; ``bf16``: bf16 autocast
+    (``AmpOptimWrapper``, no loss scaling); ``channels_last``; ``compile`` / ``compile_mode``: as
+    :class:`~pose_plugins.engine.FastGPUTrainingHook`."""
+    mmpose: bool = False
+    host_sync: bool = True
+    fused: bool = False
+    bf16: bool = False
+    channels_last: bool = False
+    compile: Union[bool, str] = False
+    compile_mode: Optional[str] = None
+
+
+#: The recipes, each adding one lever to the one before; ``ours fast`` is ``tools/train.py --fast-gpu`` and
+#: ``ours fast compile`` ``--fast-gpu --compile``.
+RECIPES: Dict[str, Recipe] = {
+    'mmpose fp32': Recipe(mmpose=True),
+    'ours fp32': Recipe(),
+    'ours fp32 nosync': Recipe(host_sync=False),
+    'ours fp32 nosync fused': Recipe(host_sync=False, fused=True),
+    'ours fast': Recipe(host_sync=False, fused=True, bf16=True, channels_last=True),
+    'ours fast compile': Recipe(host_sync=False, fused=True, bf16=True, channels_last=True, compile='blocks'),
+    'ours fast compile cudagraphs': Recipe(host_sync=False, fused=True, bf16=True, channels_last=True,
+                                           compile='blocks', compile_mode='reduce-overhead'),
+}
+
+
+def model_config(recipe: Recipe, config: str) -> Any:
+    """The config a recipe builds: mmpose's own HRNet-W32 file for ``mmpose`` recipes with our W32 config,
+    :func:`~pose_plugins.apis.benchmark.mmpose_equivalent` of another ``config``, else ``config``; random init."""
+    import mmpose
+    if recipe.mmpose and osp.abspath(config) == osp.abspath(OUR_CONFIG):
+        cfg = load_config(osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', MMPOSE_CONFIG))
+    elif recipe.mmpose:
+        from pose_plugins.apis.benchmark import mmpose_equivalent
+        cfg = mmpose_equivalent(load_config(config))
     else:
-        path = OUR_CONFIG
-    cfg = load_config(path)
+        cfg = load_config(config)
     cfg.model.pop('init_cfg', None)
     cfg.model.backbone.pop('init_cfg', None)  # no pretrained download: random init (speed does not depend on it)
+    return cfg
+
+
+def build_recipe(recipe: Recipe, config: str, device: str, *, state_dict: Optional[dict] = None) -> tuple:
+    """(model in train mode on ``device``, optimizer wrapper, config) for ``recipe``: seed 0, or ``state_dict``
+    (mmpose's parameter names, which ours keep) loaded strictly; Adam with the config's lr."""
+    import torch
+    from mmengine.optim import AmpOptimWrapper, OptimWrapper
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+
+    from pose_plugins.engine import FastGPUTrainingHook
+    init_default_scope('mmpose')
+    cfg = model_config(recipe, config)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).to(device)
+    if state_dict is not None:
+        model.load_state_dict(state_dict, strict=True)
     model.train()
-    return model, cfg
+    if recipe.channels_last or recipe.compile:
+        hook = FastGPUTrainingHook(channels_last=recipe.channels_last, compile=recipe.compile,
+                                   compile_mode=recipe.compile_mode)
+        if not hook.apply(model) and recipe.compile:
+            hook.compile_model(model)  # off CUDA: compile only (channels_last is for GPUs)
+    lr = cfg.optim_wrapper.optimizer.lr
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, **({'fused': True} if recipe.fused else {}))
+    if recipe.bf16:
+        wrapper = AmpOptimWrapper(optimizer=optimizer, dtype='bfloat16', loss_scale=dict(enabled=False))
+    else:
+        wrapper = OptimWrapper(optimizer=optimizer)
+    return model, wrapper, cfg
 
 
-def make_batch(batch: int, device: str, cfg: Any) -> dict:
+def make_batch(batch: int, device: str, cfg: Any, *, seed: int = 0) -> dict:
     """A training batch as the data loader + ``pseudo_collate`` give it: uint8 images and data samples with
-    heatmap targets (17, 64, 48) and keypoint weights (1, 17), already on ``device``."""
+    heatmap targets (K, H, W) and keypoint weights (1, K), already on ``device``."""
     import torch
     from mmengine.structures import InstanceData, PixelData
     from mmpose.structures import PoseDataSample
-    g = torch.Generator().manual_seed(0)
+    g = torch.Generator().manual_seed(seed)
     w, h = cfg.codec['input_size']
     hw, hh = cfg.codec['heatmap_size']
+    k = cfg.model.head.out_channels
     inputs = [torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8).to(device) for _ in range(batch)]
     samples = []
     for _ in range(batch):
-        sample = PoseDataSample(metainfo=dict(input_size=(w, h), flip_indices=list(range(17))))
-        sample.gt_fields = PixelData(heatmaps=torch.rand(17, hh, hw, generator=g).to(device))
-        sample.gt_instance_labels = InstanceData(keypoint_weights=torch.ones(1, 17).to(device))
+        sample = PoseDataSample(metainfo=dict(input_size=(w, h), flip_indices=list(range(k))))
+        sample.gt_fields = PixelData(heatmaps=torch.rand(k, hh, hw, generator=g).to(device))
+        sample.gt_instance_labels = InstanceData(keypoint_weights=torch.ones(1, k).to(device))
         sample.gt_instances = InstanceData()
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
 
 
-def optim_wrapper(model: Any, recipe: str) -> Any:
-    """Adam (lr 5e-4, the configs'), in ``AmpOptimWrapper(dtype='bfloat16')`` without loss scaling for bf16 recipes
-    (as ``--fast-gpu``), else in ``OptimWrapper``."""
+class Stepper:
+    """``model.train_step`` with the log reading of ``recipe``: every step (``host_sync``) or in one copy at
+    :meth:`flush`; :attr:`losses` keeps every step's total loss once read."""
+
+    def __init__(self, model: Any, wrapper: Any, recipe: Recipe) -> None:
+        self.model, self.wrapper, self.recipe = model, wrapper, recipe
+        self.pending: List[Any] = []
+        self.losses: List[float] = []
+
+    def __call__(self, batch: dict) -> None:
+        log_vars = self.model.train_step(batch, self.wrapper)
+        if self.recipe.host_sync:
+            values = {key: value.item() for key, value in log_vars.items()}  # what RuntimeInfoHook does
+            self.losses.append(values['loss'])
+        else:
+            self.pending.append(log_vars)
+
+    def flush(self) -> None:
+        import torch
+        if self.pending:
+            values = torch.stack([torch.stack([v.reshape(()).double() for v in log_vars.values()])
+                                  for log_vars in self.pending]).tolist()
+            keys = list(self.pending[0])
+            self.losses.extend(row[keys.index('loss')] for row in values)
+            self.pending = []
+
+
+def _sync(device: str) -> Callable[[], None]:
     import torch
-    from mmengine.optim import AmpOptimWrapper, OptimWrapper
-    optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)  # the configs' optimizer
-    if 'bf16' in recipe:
-        return AmpOptimWrapper(optimizer=optimizer, dtype='bfloat16', loss_scale=dict(enabled=False))  # as --fast-gpu
-    return OptimWrapper(optimizer=optimizer)
+    return torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
 
 
-def flops_per_image(model: Any, batch: dict, device: str) -> float:
-    """FLOPs of one forward + backward of the fp32 model per image (``torch.utils.flop_counter``)."""
-    from torch.utils.flop_counter import FlopCounterMode
-    small = dict(inputs=batch['inputs'][:2], data_samples=batch['data_samples'][:2])
-    data = model.data_preprocessor(small, True)
-    with FlopCounterMode(display=False) as counter:
-        losses = model(**data, mode='loss')
-        sum(v for k, v in losses.items() if 'loss' in k).backward()
-    model.zero_grad(set_to_none=True)
-    return counter.get_total_flops() / 2
-
-
-def time_recipe(recipe: str, batch_size: int, args: argparse.Namespace) -> dict:
-    """One row: img/s (median, min, max over ``args.repeats`` repeats of ``args.steps`` steps), peak memory
-    (GiB, CUDA only) and the first step's seconds (the compile time with compile)."""
+def time_recipe(name: str, batch_size: int, args: argparse.Namespace) -> dict:
+    """One row: img/s (median, min, max over ``args.repeats`` repeats of ``args.steps`` steps, the log values
+    read within each repeat), peak memory (GiB, CUDA only) and the first step's seconds (compile time with
+    compile)."""
     import torch
+    recipe = RECIPES[name]
     device = args.device
-    model, cfg = build_model(recipe, device)
+    model, wrapper, cfg = build_recipe(recipe, args.config, device)
     batch = make_batch(batch_size, device, cfg)
-    wrapper = optim_wrapper(model, recipe)
-    if 'channels_last' in recipe:
-        hook = FastGPUTrainingHook(channels_last=True, compile='compile' in recipe)
-        if not hook.apply(model):
-            raise RuntimeError(f'{recipe}: needs a CUDA device')
-    sync = torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
+    stepper = Stepper(model, wrapper, recipe)
+    sync = _sync(device)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    model.train_step(batch, wrapper)  # the first step compiles (with compile) and picks cuDNN algorithms
+    stepper(batch)  # the first step compiles (with compile) and picks cuDNN algorithms
+    stepper.flush()
     sync()
     first_step_s = time.perf_counter() - start
     for _ in range(args.warmup):
-        model.train_step(batch, wrapper)
+        stepper(batch)
+    stepper.flush()
     sync()
     rates = []
     for _ in range(args.repeats):
         start = time.perf_counter()
         for _ in range(args.steps):
-            model.train_step(batch, wrapper)
+            stepper(batch)
+        stepper.flush()
         sync()
         rates.append(batch_size * args.steps / (time.perf_counter() - start))
     peak = torch.cuda.max_memory_allocated() / 2**30 if device.startswith('cuda') else None
-    del model, batch, wrapper
+    row = dict(recipe=name, batch=batch_size, img_s=statistics.median(rates), img_s_min=min(rates),
+               img_s_max=max(rates), peak_mem_gib=peak, first_step_s=first_step_s,
+               compile_s=first_step_s if recipe.compile else None, steps=args.steps, repeats=args.repeats)
+    if args.profile:
+        row['profile'] = profile_recipe(stepper, batch, args)
+    del model, batch, wrapper, stepper
     if device.startswith('cuda'):
         torch.cuda.empty_cache()
-    return dict(recipe=recipe, batch=batch_size, img_s=statistics.median(rates), img_s_min=min(rates),
-                img_s_max=max(rates), peak_mem_gib=peak, first_step_s=first_step_s,
-                compile_s=first_step_s if 'compile' in recipe else None,
-                steps=args.steps, repeats=args.repeats)
+    return row
 
 
-def run(args: argparse.Namespace) -> list[dict]:
-    """Rows for every recipe and batch size of ``args`` (:func:`parse_args`), each with MFU against
-    ``args.peak_tflops``, printed as JSON lines as they come."""
+def profile_recipe(stepper: Stepper, batch: dict, args: argparse.Namespace) -> dict:
+    """:func:`~pose_plugins.apis.profile_summary.summarise_profile` of ``args.profile_steps`` warm steps."""
+    from pose_plugins.apis.profile_summary import profile_steps, summarise_profile
+
+    def step() -> None:
+        stepper(batch)
+        if len(stepper.pending) >= args.profile_steps:
+            stepper.flush()
+    profiled = profile_steps(step, steps=args.profile_steps, device=args.device)
+    return summarise_profile(profiled, top_k=args.profile_top)
+
+
+def flops_per_image(config: str, device: str) -> float:
+    """FLOPs of one forward + backward of our fp32 model per image (``torch.utils.flop_counter``)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    model, _, cfg = build_recipe(RECIPES['ours fp32'], config, device)
+    data = model.data_preprocessor(make_batch(2, device, cfg), True)
+    with FlopCounterMode(display=False) as counter:
+        losses = model(**data, mode='loss')
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+    return counter.get_total_flops() / 2
+
+
+def step_rows(args: argparse.Namespace) -> List[dict]:
+    """Rows for every recipe and batch size of ``args``, each with MFU against ``args.peak_tflops`` and the
+    speed-up over ``mmpose fp32`` at the same batch size, printed as JSON lines as they come. A recipe that fails
+    (e.g. a compile mode the installed torch cannot run) gives a row with its ``error``."""
+    per_image = flops_per_image(args.config, args.device)
+    rows = []
+    for batch_size in args.batch_sizes:
+        for name in args.recipes:
+            try:
+                row = time_recipe(name, batch_size, args)
+            except Exception as error:  # noqa: BLE001  (one lever failing must not lose the other rows)
+                row = dict(recipe=name, batch=batch_size, error=f'{type(error).__name__}: {error}'[:2000])
+            if 'img_s' in row:
+                row['gflops_per_img'] = per_image / 1e9
+                row['mfu'] = row['img_s'] * per_image / (args.peak_tflops * 1e12)
+            rows.append(row)
+            print(json.dumps({k: v for k, v in row.items() if k != 'profile'}), flush=True)
+    base = {r['batch']: r['img_s'] for r in rows if r['recipe'] == 'mmpose fp32' and 'img_s' in r}
+    for row in rows:
+        row['vs_mmpose_fp32'] = row['img_s'] / base[row['batch']] if 'img_s' in row and row['batch'] in base \
+            else None
+    return rows
+
+
+def loss_curves(args: argparse.Namespace) -> dict:
+    """``args.loss_steps`` steps of ``mmpose fp32`` and of ``args.loss_recipe`` from the same initial weights
+    (mmpose's model's, loaded into ours by name) over the same batches (``args.loss_batches`` distinct ones,
+    cycled; from the synthetic set's loader when ``args.data_root`` is given, else random): both loss curves and
+    their largest relative gap over a ``args.loss_window``-step running mean."""
+    import numpy as np
+    theirs, their_wrapper, cfg = build_recipe(RECIPES['mmpose fp32'], args.config, args.device)
+    state = {k: v.detach().clone() for k, v in theirs.state_dict().items()}
+    batches = _curve_batches(args, cfg)
+    curves = {}
+    for name in ('mmpose fp32', args.loss_recipe):
+        recipe = RECIPES[name]
+        if name == 'mmpose fp32':
+            model, wrapper = theirs, their_wrapper
+        else:
+            model, wrapper, _ = build_recipe(recipe, args.config, args.device, state_dict=state)
+        stepper = Stepper(model, wrapper, recipe)
+        for step in range(args.loss_steps):
+            stepper(batches[step % len(batches)])
+        stepper.flush()
+        curves[name] = stepper.losses
+        del model, wrapper
+    a, b = (np.convolve(np.asarray(c), np.ones(args.loss_window) / args.loss_window, mode='valid')
+            for c in curves.values())
+    gap = np.abs(b - a) / np.abs(a)
+    return dict(recipes=list(curves), curves=curves, window=args.loss_window, max_rel_gap=float(gap.max()),
+                final_rel_gap=float(gap[-1]), first_loss=[c[0] for c in curves.values()],
+                last_loss=[c[-1] for c in curves.values()])
+
+
+def _curve_batches(args: argparse.Namespace, cfg: Any) -> list:
+    """The loss curves' batches on the device, targets rendered (both recipes read them as given)."""
+    if not args.data_root:
+        return [make_batch(args.loss_batch, args.device, cfg, seed=i) for i in range(args.loss_batches)]
+    from pose_plugins.apis.loader_benchmark import batches_with_targets
+    return batches_with_targets(args.config, args.data_root, batch_size=args.loss_batch, count=args.loss_batches,
+                                device=args.device)
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Every section of ``args.sections``: ``step`` (and ``profile``) rows, ``loader`` rows, ``loss`` curves."""
     import torch
     if args.stub_missing_ops:
         stub_missing_ops()
     torch.backends.cudnn.benchmark = bool(args.cudnn_benchmark)  # the same setting for every recipe
-    model, cfg = build_model('ours fp32', args.device)
-    per_image = flops_per_image(model, make_batch(2, args.device, cfg), args.device)
-    del model
-    rows = []
-    recipes = [r for r in RECIPES if args.recipes is None or r in args.recipes]
-    for batch_size in args.batch_sizes:
-        for recipe in recipes:
-            row = time_recipe(recipe, batch_size, args)
-            row['gflops_per_img'] = per_image / 1e9
-            row['mfu'] = row['img_s'] * per_image / (args.peak_tflops * 1e12)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    base = {r['batch']: r['img_s'] for r in rows if r['recipe'] == 'mmpose fp32'}
-    for row in rows:
-        row['vs_mmpose_fp32'] = row['img_s'] / base[row['batch']] if row['batch'] in base else None
-    return rows
+    args.profile = 'profile' in args.sections
+    results: Dict[str, Any] = {}
+    if 'step' in args.sections or args.profile:
+        results['rows'] = step_rows(args)
+    if 'loader' in args.sections:
+        from pose_plugins.apis.loader_benchmark import loader_rows
+        results['loader'] = loader_rows(args)
+    if 'loss' in args.sections:
+        results['loss'] = loss_curves(args)
+        print(json.dumps({k: v for k, v in results['loss'].items() if k != 'curves'}), flush=True)
+    return results
 
 
 def benchmark_rows(rows: list[dict]) -> list[dict]:
@@ -160,56 +309,97 @@ def benchmark_rows(rows: list[dict]) -> list[dict]:
                     repeats=row['repeats'])
 
     def memory(row: dict) -> str:
-        return '' if row['peak_mem_gib'] is None else f", peak {row['peak_mem_gib']:.1f} GiB"
-    mmpose = {r['batch']: r for r in rows if r['recipe'] == 'mmpose fp32'}
+        return '' if row.get('peak_mem_gib') is None else f", peak {row['peak_mem_gib']:.1f} GiB"
+    mmpose = {r['batch']: r for r in rows if r['recipe'] == 'mmpose fp32' and 'img_s' in r}
     return [dict(section='gpu_train', name=f"HRNet-W32 256x192 training, {r['recipe']} (mmpose: fp32), "
                  f"B={r['batch']}{memory(r)}, MFU {100 * r['mfu']:.1f}%",
                  unit='img/s', scale=r['batch'], rate=True, ours=step_times(r),
                  **({'mmpose': step_times(mmpose[r['batch']])} if r['batch'] in mmpose else {}))
-            for r in rows if r['recipe'] != 'mmpose fp32']
+            for r in rows if r['recipe'] != 'mmpose fp32' and 'img_s' in r]
 
 
-def table(rows: list[dict], device_name: str) -> str:
-    """The Markdown table of :func:`run`'s rows."""
-    lines = [f'GPU training, HRNet-W32 256x192 ({device_name}, {datetime.now(timezone.utc):%Y-%m-%d})', '',
-             '| recipe | batch | img/s (median, min-max) | vs mmpose fp32 | peak GiB | MFU (bf16 peak) |',
-             '|---|---|---|---|---|---|']
-    for r in rows:
-        ratio = f"{r['vs_mmpose_fp32']:.2f}x" if r.get('vs_mmpose_fp32') else '-'
-        peak = f"{r['peak_mem_gib']:.1f}" if r['peak_mem_gib'] is not None else '-'
-        lines.append(f"| {r['recipe']} | {r['batch']} | {r['img_s']:.0f} ({r['img_s_min']:.0f}-{r['img_s_max']:.0f}) "
-                     f"| {ratio} | {peak} | {100 * r['mfu']:.1f}% |")
+def table(results: dict, device_name: str) -> str:
+    """Markdown tables of :func:`run`'s results."""
+    from pose_plugins.apis.profile_summary import summary_markdown
+    lines = [f'GPU training, HRNet ({device_name}, {datetime.now(timezone.utc):%Y-%m-%d})', '']
+    rows = results.get('rows', [])
+    if rows:
+        lines += ['| recipe | batch | img/s (median, min-max) | vs mmpose fp32 | peak GiB | MFU (bf16 peak) | '
+                  'first step s |', '|---|---|---|---|---|---|---|']
+        for r in rows:
+            if 'error' in r:
+                lines.append(f"| {r['recipe']} | {r['batch']} | failed: {r['error'][:200]} | | | | |")
+                continue
+            ratio = f"{r['vs_mmpose_fp32']:.2f}x" if r.get('vs_mmpose_fp32') else '-'
+            peak = f"{r['peak_mem_gib']:.1f}" if r['peak_mem_gib'] is not None else '-'
+            lines.append(f"| {r['recipe']} | {r['batch']} | {r['img_s']:.0f} ({r['img_s_min']:.0f}-"
+                         f"{r['img_s_max']:.0f}) | {ratio} | {peak} | {100 * r['mfu']:.1f}% | "
+                         f"{r['first_step_s']:.1f} |")
+    profiles = {f"{r['recipe']} B={r['batch']}": r['profile'] for r in rows if 'profile' in r}
+    if profiles:
+        lines += ['', summary_markdown(profiles)]
+    if results.get('loader'):
+        from pose_plugins.apis.loader_benchmark import loader_table
+        lines += ['', loader_table(results['loader'])]
+    if results.get('loss'):
+        loss = results['loss']
+        lines += ['', f"Loss curves over {len(loss['curves'][loss['recipes'][0]])} steps, same weights and data: "
+                  f"largest gap of the {loss['window']}-step running means {100 * loss['max_rel_gap']:.2f}% "
+                  f"(last {100 * loss['final_rel_gap']:.2f}%)", '', '| step | ' + ' | '.join(loss['recipes']) + ' |',
+                  '|---|' + '---|' * len(loss['recipes'])]
+        curves = [loss['curves'][name] for name in loss['recipes']]
+        for step in range(0, len(curves[0]), max(1, len(curves[0]) // 20)):
+            lines.append(f'| {step} | ' + ' | '.join(f'{c[step]:.6f}' for c in curves) + ' |')
     return '\n'.join(lines)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> argparse.Namespace:
     """``tools/gpu_benchmark.py``'s flags (``argv`` None: ``sys.argv[1:]``); ``description`` heads ``--help``."""
     parser = ToolArgumentParser(description=description)
-    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[64, 128, 256])
-    parser.add_argument('--recipes', nargs='+', choices=RECIPES, default=None, help='default: all')
+    parser.add_argument('--sections', nargs='+', choices=SECTIONS, default=['step'],
+                        help='step: img/s per recipe; profile: the same rows with a profile each; loader: the data '
+                             'loader alone and in the loop; loss: loss curves')
+    parser.add_argument('--config', default=OUR_CONFIG, help="our config (mmpose's side: its W32 config for "
+                        'hrnet_w32_coco.py, else the same config on mmpose\'s classes)')
+    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[64, 256])
+    parser.add_argument('--recipes', nargs='+', choices=tuple(RECIPES), default=list(RECIPES))
     parser.add_argument('--steps', type=int, default=10, help='timed steps a repeat')
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--profile-steps', type=int, default=5)
+    parser.add_argument('--profile-top', type=int, default=12)
     parser.add_argument('--device', default='cuda')
     parser.add_argument('--cudnn-benchmark', type=int, default=1, help='torch.backends.cudnn.benchmark for all')
     parser.add_argument('--peak-tflops', type=float, default=989.4, help='dense bf16 peak of the GPU, TFLOP/s')
+    parser.add_argument('--data-root', help='a synthetic COCO-format set (tools/make_synthetic_coco.py) for the '
+                        'loader section and the loss curves')
+    parser.add_argument('--workers', type=int, nargs='+', default=[8, 16], help='loader section: workers')
+    parser.add_argument('--loader-batches', type=int, default=20, help='loader section: timed batches a row')
+    parser.add_argument('--loader-batch', type=int, default=64, help='loader section: batch size')
+    parser.add_argument('--loop-recipe', choices=tuple(RECIPES), default='ours fast',
+                        help="loader section: our step in the full loop (mmpose's: mmpose fp32)")
+    parser.add_argument('--loss-recipe', choices=tuple(RECIPES), default='ours fast')
+    parser.add_argument('--loss-steps', type=int, default=200)
+    parser.add_argument('--loss-batches', type=int, default=20)
+    parser.add_argument('--loss-batch', type=int, default=64)
+    parser.add_argument('--loss-window', type=int, default=20)
     parser.add_argument('--stub-missing-ops', action='store_true')
-    parser.add_argument('--out', help='JSON file for the rows (must not exist yet)')
+    parser.add_argument('--out', help='JSON file for the results (must not exist yet)')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = None) -> None:
-    """``tools/gpu_benchmark.py``: run, print the table, write ``--out``. Raises FileExistsError for an existing
+    """``tools/gpu_benchmark.py``: run, print the tables, write ``--out``. Raises FileExistsError for an existing
     ``--out``."""
     args = parse_args(argv, description=description)
     if args.out and osp.exists(args.out):
         raise FileExistsError(f'--out {args.out} exists; choose another file')
     import torch
-    rows = run(args)
+    results = run(args)
     name = torch.cuda.get_device_name() if args.device.startswith('cuda') else args.device
-    print(table(rows, name))
+    print(table(results, name))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             json.dump(dict(device=name, date=f'{datetime.now(timezone.utc):%Y-%m-%d}', torch=torch.__version__,
-                           rows=rows), f, indent=1)
+                           args={k: v for k, v in vars(args).items()}, **results), f, indent=1)

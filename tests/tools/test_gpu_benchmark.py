@@ -51,3 +51,39 @@ def test_tool_installs_the_stand_ins_before_pose_plugins_imports_mmpose(tmp_path
     assert out.returncode == 0, out.stderr[-3000:]
     assert "stand-ins for ['xtcocotools'] (--stub-missing-ops)" in out.stdout
     assert '--batch-sizes' in out.stdout  # the package's parser answered --help
+
+
+def test_every_section_runs_on_the_cpu(tmp_path):
+    """The whole tool on the CPU with the demo's small HRNet: step rows (a bf16 recipe fails alone, as it needs CUDA),
+    their profiles, the three data paths alone and in the loop, and loss curves from mmpose's weights."""
+    import json
+
+    from pose_plugins.synthetic import SyntheticCocoConfig, make_synthetic_coco
+    data = tmp_path / 'data'
+    make_synthetic_coco(data, num_train_images=6, num_val_images=1, seed=0,
+                        config=SyntheticCocoConfig(image_size=(320, 240), people_per_image=(2, 3),
+                                                   person_height=(100.0, 200.0)))
+    out = tmp_path / 'gpu.json'
+    fp32 = ['mmpose fp32', 'ours fp32', 'ours fp32 nosync fused']
+    gpu_benchmark.main(['--device', 'cpu', '--config', str(REPO / 'configs/demo/hrnet_tiny_synthetic.py'),
+                        '--sections', 'step', 'profile', 'loader', 'loss', '--batch-sizes', '2',
+                        '--recipes', *fp32, 'ours fast', '--steps', '1', '--repeats', '1', '--warmup', '0',
+                        '--profile-steps', '2', '--data-root', str(data), '--workers', '0', '--loader-batches', '1',
+                        '--loader-batch', '2', '--loop-recipe', 'ours fp32 nosync fused',
+                        '--loss-recipe', 'ours fp32 nosync fused', '--loss-steps', '4', '--loss-batches', '2',
+                        '--loss-batch', '2', '--loss-window', '2', '--out', str(out)])
+    results = json.loads(out.read_text())
+    rows = {r['recipe']: r for r in results['rows']}
+    assert all(rows[name]['img_s'] > 0 and rows[name]['profile']['steps'] == 2 for name in fp32)
+    assert rows['mmpose fp32']['vs_mmpose_fp32'] == 1.0
+    assert 'AmpOptimizerWrapper' in rows['ours fast']['error']  # bf16 autocast needs a GPU; the other rows stand
+    assert [r['path'] for r in results['loader']] == ['mmpose', 'ours', 'ours crop on device']
+    assert all(r['data_img_s'] > 0 and r['loop_img_s'] > 0 for r in results['loader'])
+    curves = results['loss']['curves']
+    assert list(curves) == ['mmpose fp32', 'ours fp32 nosync fused'] and all(len(c) == 4 for c in curves.values())
+    # the same weights and batches: two float32 evaluations of one network differ only in the order of their sums,
+    # ~sqrt(n) 2**-24 relative for reductions over n <= 1e5 terms (~2e-5); 1e-4 leaves a margin
+    first = [c[0] for c in curves.values()]
+    assert abs(first[0] - first[1]) <= 1e-4 * abs(first[0])
+    text = gpu_benchmark.table(results, 'cpu')
+    assert '| ours fp32 nosync fused | 2 |' in text and 'ours crop on device' in text and 'Loss curves' in text
