@@ -9,161 +9,35 @@ import os
 import os.path as osp
 import statistics
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence
 
-from pose_plugins.apis import CONFIGS_DIR
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from pose_plugins.apis.loader_benchmark import batches_with_targets, loader_rows, loader_table
 from pose_plugins.apis.missing_ops import stub_missing_ops
-from pose_plugins.cli import ToolArgumentParser, load_config
+from pose_plugins.apis.profile_summary import profile_steps, summarise_profile, summary_markdown
+from pose_plugins.apis.training_recipes import (OUR_CONFIG, RECIPES, Stepper, build_recipe, device_sync,
+                                                make_batch)
+from pose_plugins.cli import ToolArgumentParser
 
-__all__ = ['RECIPES', 'Recipe', 'benchmark_rows', 'build_recipe', 'main', 'parse_args', 'run', 'table']
+__all__ = ['SECTIONS', 'benchmark_rows', 'main', 'parse_args', 'run', 'table']
 
-MMPOSE_CONFIG = 'body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'
-OUR_CONFIG = osp.join(CONFIGS_DIR, 'hrnet_w32_coco.py')
 SECTIONS = ('step', 'profile', 'loader', 'loss')
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """One way of running the training step. ``mmpose``: mmpose's config and classes; ``host_sync``: the log
-    values read back after every step (mmengine's ``RuntimeInfoHook``), else once per timed repeat
-    (:class:`~pose_plugins.engine.LazyRuntimeInfoHook`); ``fused``: Adam's fused kernel; ``bf16``: bf16 autocast
-    (``AmpOptimWrapper``, no loss scaling); ``channels_last``; ``compile`` / ``compile_mode``: as
-    :class:`~pose_plugins.engine.FastGPUTrainingHook`."""
-    mmpose: bool = False
-    host_sync: bool = True
-    fused: bool = False
-    bf16: bool = False
-    channels_last: bool = False
-    compile: Union[bool, str] = False
-    compile_mode: Optional[str] = None
-
-
-#: The recipes, each adding one lever to the one before; ``ours fast`` is ``tools/train.py --fast-gpu`` and
-#: ``ours fast compile`` ``--fast-gpu --compile``.
-RECIPES: Dict[str, Recipe] = {
-    'mmpose fp32': Recipe(mmpose=True),
-    'ours fp32': Recipe(),
-    'ours fp32 nosync': Recipe(host_sync=False),
-    'ours fp32 nosync fused': Recipe(host_sync=False, fused=True),
-    'ours fast': Recipe(host_sync=False, fused=True, bf16=True, channels_last=True),
-    'ours fast compile': Recipe(host_sync=False, fused=True, bf16=True, channels_last=True, compile='blocks'),
-    'ours fast compile cudagraphs': Recipe(host_sync=False, fused=True, bf16=True, channels_last=True,
-                                           compile='blocks', compile_mode='reduce-overhead'),
-}
-
-
-def model_config(recipe: Recipe, config: str) -> Any:
-    """The config a recipe builds: mmpose's own HRNet-W32 file for ``mmpose`` recipes with our W32 config,
-    :func:`~pose_plugins.apis.benchmark.mmpose_equivalent` of another ``config``, else ``config``; random init."""
-    import mmpose
-    if recipe.mmpose and osp.abspath(config) == osp.abspath(OUR_CONFIG):
-        cfg = load_config(osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', MMPOSE_CONFIG))
-    elif recipe.mmpose:
-        from pose_plugins.apis.benchmark import mmpose_equivalent
-        cfg = mmpose_equivalent(load_config(config))
-    else:
-        cfg = load_config(config)
-    cfg.model.pop('init_cfg', None)
-    cfg.model.backbone.pop('init_cfg', None)  # no pretrained download: random init (speed does not depend on it)
-    return cfg
-
-
-def build_recipe(recipe: Recipe, config: str, device: str, *, state_dict: Optional[dict] = None) -> tuple:
-    """(model in train mode on ``device``, optimizer wrapper, config) for ``recipe``: seed 0, or ``state_dict``
-    (mmpose's parameter names, which ours keep) loaded strictly; Adam with the config's lr."""
-    import torch
-    from mmengine.optim import AmpOptimWrapper, OptimWrapper
-    from mmengine.registry import init_default_scope
-    from mmpose.registry import MODELS
-
-    from pose_plugins.engine import FastGPUTrainingHook
-    init_default_scope('mmpose')
-    cfg = model_config(recipe, config)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model).to(device)
-    if state_dict is not None:
-        model.load_state_dict(state_dict, strict=True)
-    model.train()
-    if recipe.channels_last or recipe.compile:
-        hook = FastGPUTrainingHook(channels_last=recipe.channels_last, compile=recipe.compile,
-                                   compile_mode=recipe.compile_mode)
-        if not hook.apply(model) and recipe.compile:
-            hook.compile_model(model)  # off CUDA: compile only (channels_last is for GPUs)
-    lr = cfg.optim_wrapper.optimizer.lr
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, **({'fused': True} if recipe.fused else {}))
-    if recipe.bf16:
-        wrapper = AmpOptimWrapper(optimizer=optimizer, dtype='bfloat16', loss_scale=dict(enabled=False))
-    else:
-        wrapper = OptimWrapper(optimizer=optimizer)
-    return model, wrapper, cfg
-
-
-def make_batch(batch: int, device: str, cfg: Any, *, seed: int = 0) -> dict:
-    """A training batch as the data loader + ``pseudo_collate`` give it: uint8 images and data samples with
-    heatmap targets (K, H, W) and keypoint weights (1, K), already on ``device``."""
-    import torch
-    from mmengine.structures import InstanceData, PixelData
-    from mmpose.structures import PoseDataSample
-    g = torch.Generator().manual_seed(seed)
-    w, h = cfg.codec['input_size']
-    hw, hh = cfg.codec['heatmap_size']
-    k = cfg.model.head.out_channels
-    inputs = [torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8).to(device) for _ in range(batch)]
-    samples = []
-    for _ in range(batch):
-        sample = PoseDataSample(metainfo=dict(input_size=(w, h), flip_indices=list(range(k))))
-        sample.gt_fields = PixelData(heatmaps=torch.rand(k, hh, hw, generator=g).to(device))
-        sample.gt_instance_labels = InstanceData(keypoint_weights=torch.ones(1, k).to(device))
-        sample.gt_instances = InstanceData()
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
-
-
-class Stepper:
-    """``model.train_step`` with the log reading of ``recipe``: every step (``host_sync``) or in one copy at
-    :meth:`flush`; :attr:`losses` keeps every step's total loss once read."""
-
-    def __init__(self, model: Any, wrapper: Any, recipe: Recipe) -> None:
-        self.model, self.wrapper, self.recipe = model, wrapper, recipe
-        self.pending: List[Any] = []
-        self.losses: List[float] = []
-
-    def __call__(self, batch: dict) -> None:
-        log_vars = self.model.train_step(batch, self.wrapper)
-        if self.recipe.host_sync:
-            values = {key: value.item() for key, value in log_vars.items()}  # what RuntimeInfoHook does
-            self.losses.append(values['loss'])
-        else:
-            self.pending.append(log_vars)
-
-    def flush(self) -> None:
-        import torch
-        if self.pending:
-            values = torch.stack([torch.stack([v.reshape(()).double() for v in log_vars.values()])
-                                  for log_vars in self.pending]).tolist()
-            keys = list(self.pending[0])
-            self.losses.extend(row[keys.index('loss')] for row in values)
-            self.pending = []
-
-
-def _sync(device: str) -> Callable[[], None]:
-    import torch
-    return torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
 
 
 def time_recipe(name: str, batch_size: int, args: argparse.Namespace) -> dict:
     """One row: img/s (median, min, max over ``args.repeats`` repeats of ``args.steps`` steps, the log values
     read within each repeat), peak memory (GiB, CUDA only) and the first step's seconds (compile time with
     compile)."""
-    import torch
     recipe = RECIPES[name]
     device = args.device
     model, wrapper, cfg = build_recipe(recipe, args.config, device)
     batch = make_batch(batch_size, device, cfg)
     stepper = Stepper(model, wrapper, recipe)
-    sync = _sync(device)
+    sync = device_sync(device)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
@@ -197,8 +71,6 @@ def time_recipe(name: str, batch_size: int, args: argparse.Namespace) -> dict:
 
 def profile_recipe(stepper: Stepper, batch: dict, args: argparse.Namespace) -> dict:
     """:func:`~pose_plugins.apis.profile_summary.summarise_profile` of ``args.profile_steps`` warm steps."""
-    from pose_plugins.apis.profile_summary import profile_steps, summarise_profile
-
     def step() -> None:
         stepper(batch)
         if len(stepper.pending) >= args.profile_steps:
@@ -209,7 +81,6 @@ def profile_recipe(stepper: Stepper, batch: dict, args: argparse.Namespace) -> d
 
 def flops_per_image(config: str, device: str) -> float:
     """FLOPs of one forward + backward of our fp32 model per image (``torch.utils.flop_counter``)."""
-    from torch.utils.flop_counter import FlopCounterMode
     model, _, cfg = build_recipe(RECIPES['ours fp32'], config, device)
     data = model.data_preprocessor(make_batch(2, device, cfg), True)
     with FlopCounterMode(display=False) as counter:
@@ -247,7 +118,6 @@ def loss_curves(args: argparse.Namespace) -> dict:
     (mmpose's model's, loaded into ours by name) over the same batches (``args.loss_batches`` distinct ones,
     cycled; from the synthetic set's loader when ``args.data_root`` is given, else random): both loss curves and
     their largest relative gap over a ``args.loss_window``-step running mean."""
-    import numpy as np
     theirs, their_wrapper, cfg = build_recipe(RECIPES['mmpose fp32'], args.config, args.device)
     state = {k: v.detach().clone() for k, v in theirs.state_dict().items()}
     batches = _curve_batches(args, cfg)
@@ -276,14 +146,12 @@ def _curve_batches(args: argparse.Namespace, cfg: Any) -> list:
     """The loss curves' batches on the device, targets rendered (both recipes read them as given)."""
     if not args.data_root:
         return [make_batch(args.loss_batch, args.device, cfg, seed=i) for i in range(args.loss_batches)]
-    from pose_plugins.apis.loader_benchmark import batches_with_targets
     return batches_with_targets(args.config, args.data_root, batch_size=args.loss_batch, count=args.loss_batches,
                                 device=args.device)
 
 
 def run(args: argparse.Namespace) -> dict:
     """Every section of ``args.sections``: ``step`` (and ``profile``) rows, ``loader`` rows, ``loss`` curves."""
-    import torch
     if args.stub_missing_ops:
         stub_missing_ops()
     torch.backends.cudnn.benchmark = bool(args.cudnn_benchmark)  # the same setting for every recipe
@@ -292,7 +160,6 @@ def run(args: argparse.Namespace) -> dict:
     if 'step' in args.sections or args.profile:
         results['rows'] = step_rows(args)
     if 'loader' in args.sections:
-        from pose_plugins.apis.loader_benchmark import loader_rows
         results['loader'] = loader_rows(args)
     if 'loss' in args.sections:
         results['loss'] = loss_curves(args)
@@ -320,7 +187,6 @@ def benchmark_rows(rows: list[dict]) -> list[dict]:
 
 def table(results: dict, device_name: str) -> str:
     """Markdown tables of :func:`run`'s results."""
-    from pose_plugins.apis.profile_summary import summary_markdown
     lines = [f'GPU training, HRNet ({device_name}, {datetime.now(timezone.utc):%Y-%m-%d})', '']
     rows = results.get('rows', [])
     if rows:
@@ -339,7 +205,6 @@ def table(results: dict, device_name: str) -> str:
     if profiles:
         lines += ['', summary_markdown(profiles)]
     if results.get('loader'):
-        from pose_plugins.apis.loader_benchmark import loader_table
         lines += ['', loader_table(results['loader'])]
     if results.get('loss'):
         loss = results['loss']
@@ -394,7 +259,6 @@ def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = N
     args = parse_args(argv, description=description)
     if args.out and osp.exists(args.out):
         raise FileExistsError(f'--out {args.out} exists; choose another file')
-    import torch
     results = run(args)
     name = torch.cuda.get_device_name() if args.device.startswith('cuda') else args.device
     print(table(results, name))

@@ -10,7 +10,13 @@ import statistics
 import time
 from typing import Any, Callable, Dict, Iterator, List
 
-from pose_plugins.apis.benchmark import mmpose_equivalent, synthetic_train_config
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from mmpose.registry import MODELS
+
+from pose_plugins.apis.mmpose_configs import mmpose_equivalent, synthetic_train_config
+from pose_plugins.apis.training_recipes import RECIPES, Stepper, build_recipe, device_sync
 
 __all__ = ['DATA_PATHS', 'batches_with_targets', 'data_path_config', 'loader_rows', 'loader_table']
 
@@ -36,8 +42,6 @@ def data_path_config(config: str, data_root: str, path: str, *, workers: int, ba
 
 
 def _stream(cfg: Any) -> Iterator:
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import Runner
     init_default_scope('mmpose')
     loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader), seed=0)
     while True:
@@ -60,44 +64,46 @@ def loader_rows(args: argparse.Namespace) -> List[dict]:
     preprocessor (the batch ready on the device, targets included) and (b) the full loop, loader + training step
     (mmpose's path with ``mmpose fp32``, ours with ``args.loop_recipe``). ``args.data_root`` is the set; the first
     ``2 x workers`` batches (the workers' start and prefetch) are not timed."""
-    import torch
-
-    from pose_plugins.apis.gpu_benchmark import RECIPES, Stepper, _sync, build_recipe
     if not args.data_root:
         raise ValueError('the loader section needs --data-root (a set from tools/make_synthetic_coco.py)')
-    sync = _sync(args.device)
     rows = []
     for workers in args.workers:
         for path in DATA_PATHS:
-            cfg = data_path_config(args.config, args.data_root, path, workers=workers, batch_size=args.loader_batch)
-            name = 'mmpose fp32' if path == 'mmpose' else args.loop_recipe
-            model, wrapper, _ = build_recipe(RECIPES[name], args.config, args.device)
-            stream = _stream(cfg)
-            warmup = 2 * workers + 1
-
-            def data_only() -> None:
-                model.data_preprocessor(next(stream), True)
-            stepper = Stepper(model, wrapper, RECIPES[name])
-
-            def loop() -> None:
-                stepper(next(stream))
-                if len(stepper.pending) >= 50:
-                    stepper.flush()
-            alone = [_rate(data_only, warmup=warmup if i == 0 else 0, count=args.loader_batches,
-                           batch_size=args.loader_batch, sync=sync) for i in range(args.repeats)]
-            full = []
-            for i in range(args.repeats):
-                full.append(_rate(loop, warmup=3 if i == 0 else 0, count=args.loader_batches,
-                                  batch_size=args.loader_batch, sync=lambda: (stepper.flush(), sync())))
-            row = dict(path=path, workers=workers, batch=args.loader_batch, step_recipe=name,
-                       data_img_s=statistics.median(alone), data_img_s_min=min(alone), data_img_s_max=max(alone),
-                       loop_img_s=statistics.median(full), loop_img_s_min=min(full), loop_img_s_max=max(full))
-            rows.append(row)
-            print(row, flush=True)
-            del model, wrapper, stepper, stream
+            rows.append(_measure(path, workers, args))
+            print(rows[-1], flush=True)
             if args.device.startswith('cuda'):
                 torch.cuda.empty_cache()
     return rows
+
+
+def _measure(path: str, workers: int, args: argparse.Namespace) -> dict:
+    """One row of :func:`loader_rows`."""
+    sync = device_sync(args.device)
+    cfg = data_path_config(args.config, args.data_root, path, workers=workers, batch_size=args.loader_batch)
+    name = 'mmpose fp32' if path == 'mmpose' else args.loop_recipe
+    model, wrapper, _ = build_recipe(RECIPES[name], args.config, args.device)
+    stream = _stream(cfg)
+    stepper = Stepper(model, wrapper, RECIPES[name])
+
+    def data_only() -> None:
+        model.data_preprocessor(next(stream), True)
+
+    def loop() -> None:
+        stepper(next(stream))
+        if len(stepper.pending) >= 50:
+            stepper.flush()
+
+    def loop_sync() -> None:
+        stepper.flush()
+        sync()
+    size = args.loader_batch
+    alone = [_rate(data_only, warmup=2 * workers + 1 if i == 0 else 0, count=args.loader_batches, batch_size=size,
+                   sync=sync) for i in range(args.repeats)]
+    full = [_rate(loop, warmup=3 if i == 0 else 0, count=args.loader_batches, batch_size=size, sync=loop_sync)
+            for i in range(args.repeats)]
+    return dict(path=path, workers=workers, batch=size, step_recipe=name, data_img_s=statistics.median(alone),
+                data_img_s_min=min(alone), data_img_s_max=max(alone), loop_img_s=statistics.median(full),
+                loop_img_s_min=min(full), loop_img_s_max=max(full))
 
 
 def loader_table(rows: List[dict]) -> str:
@@ -118,8 +124,6 @@ def loader_table(rows: List[dict]) -> str:
 def batches_with_targets(config: str, data_root: str, *, batch_size: int, count: int, device: str) -> List[dict]:
     """``count`` training batches of ``config`` on ``data_root`` (our data path, crops in 4 workers), moved to
     ``device`` with their targets rendered, so that mmpose's model and ours train on the same tensors."""
-    from mmengine.registry import init_default_scope
-    from mmpose.registry import MODELS
     init_default_scope('mmpose')
     cfg = data_path_config(config, data_root, 'ours', workers=4, batch_size=batch_size)
     preprocessor = MODELS.build(cfg.model.data_preprocessor).to(device)

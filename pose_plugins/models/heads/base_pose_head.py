@@ -13,7 +13,7 @@ Note:
     size.
 """
 from types import MappingProxyType
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import torch
 from mmcv.cnn import build_conv_layer
@@ -21,7 +21,7 @@ from mmengine.structures import PixelData
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.models.utils.tta import flip_coordinates, flip_heatmaps
 from mmpose.structures import MultilevelPixelData
-from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
+from mmpose.utils.typing import Features, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
 from pose_plugins.evaluation.pck_accuracy import keypoint_pck_accuracy, pose_pck_accuracy
