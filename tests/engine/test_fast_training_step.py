@@ -119,3 +119,26 @@ def test_the_comparison_sees_a_one_percent_learning_rate_change(plain_run):
     other = train(copy.deepcopy(model), batches, fused=True, lr=5e-4 * 1.01)
     with pytest.raises(AssertionError):
         assert_same_losses(other, plain, LOSS_RTOL)
+
+
+def test_the_fast_recipes_state_loads_into_mmposes_model_and_plain_adam(plain_run):
+    """A checkpoint of the fast step (compiled blocks keep their names; fused Adam's state) loads into mmpose's
+    own HRNet model with ``strict=True``, and its optimizer state into per-parameter Adam, which then steps on."""
+    from pose_plugins.apis.mmpose_configs import mmpose_equivalent
+    model, batches, _ = plain_run
+    fast_model = copy.deepcopy(model)
+    FastGPUTrainingHook(channels_last=False, compile='blocks').compile_model(fast_model, backend='eager')
+    fused = torch.optim.Adam(fast_model.parameters(), lr=5e-4, fused=True)
+    wrapper = OptimWrapper(fused)
+    parsed, _ = fast_model.parse_losses(fast_model(**batches[0], mode='loss'))
+    wrapper.update_params(parsed)
+    cfg = mmpose_equivalent(Config.fromfile(DEMO))
+    init_default_scope('mmpose')
+    theirs = MODELS.build(cfg.model).double()
+    assert type(theirs.backbone).__module__.startswith('mmpose.')
+    theirs.load_state_dict(fast_model.state_dict(), strict=True)
+    plain = torch.optim.Adam(theirs.parameters(), lr=5e-4, foreach=False)
+    plain.load_state_dict(fused.state_dict())
+    parsed, _ = theirs.parse_losses(theirs(**batches[1], mode='loss'))
+    OptimWrapper(plain).update_params(parsed)
+    assert all(float(state['step']) == 2 for state in plain.state.values())
