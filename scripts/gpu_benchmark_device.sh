@@ -11,7 +11,7 @@
 #   3. step rows at batch 256: mmpose fp32 and our main recipes;
 #   4. the data path: loader (+ preprocessor) alone and loader + step, 8 and 16 workers, three data paths;
 #   5. loss curves: 200 steps of mmpose fp32 and of our fastest recipe from the same weights on the same batches.
-# Results: OUT_DIR/{env.txt, step64.json, step256.json, loader.json, loss.json} and a .log of each section.
+# Results: OUT_DIR/{env.txt, data.json, step64.json, step256.json, loader.json, loss.json} and a .log of each.
 set -uo pipefail
 out=${1:?usage: bash scripts/gpu_benchmark_device.sh OUT_DIR [ARGS...]}
 shift
@@ -23,8 +23,7 @@ export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; nproc; python3 --version
   python3 -c 'import torch; print("torch", torch.__version__, torch.version.cuda)'; } > "$out/env.txt" 2>&1
 data=/tmp/coco_size
-python3 tools/make_synthetic_coco.py --out-dir "$data" --num-train 400 --num-val 1 --image-size 640 480 \
-    --people-per-image 2 6 --person-height 150 420 > "$out/data.log" 2>&1 || exit 1
+rm -rf "$data"
 
 bench() {  # NAME LIMIT_S ARGS...: one section, its log and JSON under $out
     local name=$1 limit=$2
@@ -34,7 +33,8 @@ bench() {  # NAME LIMIT_S ARGS...: one section, its log and JSON under $out
     echo "$name: exit $? ($(date +%T))"
     tail -n 40 "$out/$name.log"
 }
-bench step64 190 --sections step profile --batch-sizes 64 --profile-steps 3
+bench data 60 --sections data --data-root "$data"
+bench step64 180 --sections step profile --batch-sizes 64 --profile-steps 3
 bench step256 110 --sections step --batch-sizes 256 \
     --recipes 'mmpose fp32' 'ours fp32' 'ours fast' 'ours fast compile'
 bench loader 80 --sections loader --data-root "$data" --workers 8 16 --loader-batches 15 --repeats 2

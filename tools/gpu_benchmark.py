@@ -1,29 +1,29 @@
-"""GPU training throughput of HRNet-W32 256x192: mmpose's fp32 recipe vs ours (docs/performance.md).
+"""GPU training of HRNet-W32 256x192: mmpose's fp32 recipe vs ours, one speed lever added per row (docs/performance.md).
 
-    python tools/gpu_benchmark.py --batch-sizes 64 128 256 --out work_dirs/gpu_benchmark.json
-    python tools/benchmark.py --only gpu_train          # the same rows as a section of the benchmark table
+    python tools/gpu_benchmark.py --batch-sizes 64 256 --out work_dirs/gpu_benchmark.json
+    python tools/gpu_benchmark.py --sections data step profile loader loss --data-root /tmp/coco_size
+    bash scripts/gpu_benchmark_device.sh OUT_DIR          # every section on a GPU machine, set up from carried wheels
 
-Each recipe trains ``TopdownPoseEstimator`` through mmengine's ``model.train_step`` (data preprocessor, forward,
-loss + ``acc_pose``, backward, Adam step), i.e. what the Runner does per iteration, on a batch already on the GPU
-(uint8 images, heatmap targets and keypoint weights), so the figures are the model's training speed without the
-data loader:
+Sections (``--sections``):
 
-- ``mmpose fp32``: mmpose's own config ``td-hm_hrnet-w32_8xb64-210e_coco-256x192.py`` and its classes, mmengine's
-  ``OptimWrapper`` (PyTorch's defaults: cuDNN convolutions may use TF32, as in any mmpose run);
-- ``ours fp32``: ``configs/hrnet_w32_coco.py`` (our HRNet and head), the same optimizer;
-- ``ours bf16 + channels_last``: ``tools/train.py --fast-gpu``: ``AmpOptimWrapper(dtype='bfloat16')`` (no loss
-  scaling) and :class:`pose_plugins.engine.FastGPUTrainingHook`;
-- ``ours bf16 + channels_last + compile``: ``--fast-gpu --compile`` (compile time excluded, reported apart).
+- ``data``: a synthetic COCO-size set (640x480, 2-6 people) at ``--data-root``;
+- ``step``: per recipe and batch size, img/s through ``model.train_step`` (preprocessor, forward, loss + ``acc_pose``,
+  backward, Adam) on a batch already on the GPU, median / min / max over ``--repeats`` repeats of ``--steps`` steps
+  after ``--warmup`` steps (the log values read as the recipe's runner reads them, inside the timed steps), peak
+  memory, MFU against ``--peak-tflops`` (dense bf16 peak, default 989.4: H100 SXM / H200) from the FLOPs of one
+  forward + backward counted by ``torch.utils.flop_counter``, and the first step's seconds (compile time);
+- ``profile``: the ``step`` rows with a ``torch.profiler`` summary each (pose_plugins.apis.profile_summary);
+- ``loader``: the data path alone and with the step, 8 / 16 workers (pose_plugins.apis.loader_benchmark);
+- ``loss``: 200 steps of mmpose fp32 and of ``--loss-recipe`` from the same weights on the same batches.
 
-Per recipe and batch size: warm-up steps, then ``--steps`` timed steps (CUDA-synchronised), repeated
-``--repeats`` times; img/s is the median over repeats with the slowest and fastest repeat. Peak memory is
-``torch.cuda.max_memory_allocated`` over the recipe's steps. Model FLOPs per image are counted once by
-``torch.utils.flop_counter`` on a forward + backward of the fp32 model; MFU = img/s x FLOPs per image / the GPU's
-dense bf16 peak (``--peak-tflops``, default 989.4: H100 SXM and H200 datasheets).
+Recipes (pose_plugins.apis.training_recipes.RECIPES): ``mmpose fp32`` (mmpose's config and classes), ``ours fp32``,
+``ours fp32 nosync``, ``ours fp32 nosync fused``, ``ours fast`` (``--fast-gpu``), ``ours fast compile``, ``ours fast
+compile cudagraphs``. On a CPU (``--device cpu``) the fp32 recipes run, e.g. with the demo config.
 
 On a machine whose mmcv has no compiled ops, ``--stub-missing-ops`` lets ``import mmpose`` succeed by standing in
-for ``mmcv.ops`` and xtcocotools, which none of the benchmarked code calls (deformable attention, NMS, COCO
-evaluation); any use of a stand-in raises.
+for ``mmcv.ops`` and xtcocotools, which the benchmarked code does not call (deformable attention, NMS, COCO
+evaluation), except xtcocotools' ``COCO`` annotation index, for which pycocotools' stands in; any other use of a
+stand-in raises.
 """
 import argparse
 import importlib.util

@@ -22,10 +22,11 @@ from pose_plugins.apis.profile_summary import profile_steps, summarise_profile, 
 from pose_plugins.apis.training_recipes import (OUR_CONFIG, RECIPES, Stepper, build_recipe, device_sync,
                                                 make_batch)
 from pose_plugins.cli import ToolArgumentParser
+from pose_plugins.synthetic import SyntheticCocoConfig, make_synthetic_coco
 
 __all__ = ['SECTIONS', 'benchmark_rows', 'main', 'parse_args', 'run', 'table']
 
-SECTIONS = ('step', 'profile', 'loader', 'loss')
+SECTIONS = ('data', 'step', 'profile', 'loader', 'loss')
 
 
 def time_recipe(name: str, batch_size: int, args: argparse.Namespace) -> dict:
@@ -150,13 +151,30 @@ def _curve_batches(args: argparse.Namespace, cfg: Any) -> list:
                                 device=args.device)
 
 
+def make_data(args: argparse.Namespace) -> dict:
+    """``args.data_images`` synthetic COCO-size images (640x480, 2-6 people, seed 0) under ``args.data_root``,
+    which must not exist yet."""
+    if not args.data_root:
+        raise ValueError('the data section needs --data-root (a folder to create)')
+    if osp.exists(args.data_root):
+        raise FileExistsError(f'--data-root {args.data_root} exists; the data section writes a new set')
+    start = time.perf_counter()
+    make_synthetic_coco(args.data_root, num_train_images=args.data_images, num_val_images=1, seed=0,
+                        config=SyntheticCocoConfig(image_size=(640, 480), people_per_image=(2, 6),
+                                                   person_height=(150.0, 420.0)))
+    return dict(root=args.data_root, images=args.data_images, seconds=time.perf_counter() - start)
+
+
 def run(args: argparse.Namespace) -> dict:
-    """Every section of ``args.sections``: ``step`` (and ``profile``) rows, ``loader`` rows, ``loss`` curves."""
+    """Every section of ``args.sections``: ``data`` (the synthetic COCO-size set at ``args.data_root``), ``step``
+    (and ``profile``) rows, ``loader`` rows, ``loss`` curves."""
     if args.stub_missing_ops:
         stub_missing_ops()
     torch.backends.cudnn.benchmark = bool(args.cudnn_benchmark)  # the same setting for every recipe
     args.profile = 'profile' in args.sections
     results: Dict[str, Any] = {}
+    if 'data' in args.sections:
+        results['data'] = make_data(args)
     if 'step' in args.sections or args.profile:
         results['rows'] = step_rows(args)
     if 'loader' in args.sections:
@@ -222,8 +240,9 @@ def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[st
     """``tools/gpu_benchmark.py``'s flags (``argv`` None: ``sys.argv[1:]``); ``description`` heads ``--help``."""
     parser = ToolArgumentParser(description=description)
     parser.add_argument('--sections', nargs='+', choices=SECTIONS, default=['step'],
-                        help='step: img/s per recipe; profile: the same rows with a profile each; loader: the data '
-                             'loader alone and in the loop; loss: loss curves')
+                        help='data: make the synthetic set at --data-root; step: img/s per recipe; profile: the same '
+                             'rows with a profile each; loader: the data loader alone and in the loop; loss: loss '
+                             'curves')
     parser.add_argument('--config', default=OUR_CONFIG, help="our config (mmpose's side: its W32 config for "
                         'hrnet_w32_coco.py, else the same config on mmpose\'s classes)')
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[64, 256])
@@ -238,6 +257,7 @@ def parse_args(argv: Optional[Sequence[str]] = None, *, description: Optional[st
     parser.add_argument('--peak-tflops', type=float, default=989.4, help='dense bf16 peak of the GPU, TFLOP/s')
     parser.add_argument('--data-root', help='a synthetic COCO-format set (tools/make_synthetic_coco.py) for the '
                         'loader section and the loss curves')
+    parser.add_argument('--data-images', type=int, default=400, help='data section: images to make')
     parser.add_argument('--workers', type=int, nargs='+', default=[8, 16], help='loader section: workers')
     parser.add_argument('--loader-batches', type=int, default=20, help='loader section: timed batches a row')
     parser.add_argument('--loader-batch', type=int, default=64, help='loader section: batch size')

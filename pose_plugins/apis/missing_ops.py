@@ -1,13 +1,15 @@
 """Stand-ins for compiled modules that ``import mmpose`` needs and none of the GPU benchmark calls.
 
 Standard library only: ``tools/gpu_benchmark.py --stub-missing-ops`` runs this file before anything imports
-pose_plugins (whose import imports mmpose), on a machine whose mmcv has no compiled ops.
+pose_plugins (whose import imports mmpose), on a machine whose mmcv has no compiled ops. One stand-in works:
+``xtcocotools.coco.COCO`` is pycocotools' ``COCO`` where pycocotools imports (the same annotation index for
+reading a COCO keypoints file, which mmpose's ``CocoDataset`` does).
 """
 import importlib.abc
 import importlib.machinery
 import sys
 import types
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Mapping, Optional, Sequence, Tuple
 
 __all__ = ['MissingOpsStandIn', 'stub_missing_ops']
 
@@ -17,10 +19,12 @@ class MissingOpsStandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     Args:
         prefixes: top-level or dotted module names; each and its submodules are stood in for.
+        provided: per module name, attributes that work (taken from another package) instead of refusing.
     """
 
-    def __init__(self, prefixes: Tuple[str, ...]) -> None:
+    def __init__(self, prefixes: Tuple[str, ...], provided: Optional[Mapping[str, Mapping[str, Any]]] = None) -> None:
         self.prefixes = prefixes
+        self.provided = dict(provided or {})
 
     def find_spec(self, name: str, path: Optional[Sequence[str]] = None,
                   target: Optional[types.ModuleType] = None) -> Optional[importlib.machinery.ModuleSpec]:
@@ -40,6 +44,7 @@ class MissingOpsStandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 raise RuntimeError(f'{spec.name}.{attr} is a stand-in (tools/gpu_benchmark.py --stub-missing-ops)')
             return type(attr, (), {'__init__': refuse, '__call__': refuse})
         module.__getattr__ = __getattr__
+        module.__dict__.update(self.provided.get(spec.name, {}))
         return module
 
     def exec_module(self, module: types.ModuleType) -> None:
@@ -51,7 +56,7 @@ def stub_missing_ops() -> None:
 
     A no-op when both import (also after a first call: the stand-ins then import).
     """
-    prefixes = []
+    prefixes, provided = [], {}
     try:
         import mmcv.ops  # noqa: F401
     except Exception:  # ImportError / ModuleNotFoundError of mmcv._ext
@@ -64,6 +69,11 @@ def stub_missing_ops() -> None:
         for name in [m for m in sys.modules if m.split('.')[0] == 'xtcocotools']:
             del sys.modules[name]
         prefixes.append('xtcocotools')
+        try:
+            from pycocotools.coco import COCO
+            provided['xtcocotools.coco'] = {'COCO': COCO}
+        except Exception:
+            pass
     if prefixes:
-        sys.meta_path.insert(0, MissingOpsStandIn(tuple(prefixes)))
+        sys.meta_path.insert(0, MissingOpsStandIn(tuple(prefixes), provided))
         print(f'stand-ins for {prefixes} (--stub-missing-ops)', flush=True)

@@ -87,3 +87,39 @@ def test_every_section_runs_on_the_cpu(tmp_path):
     assert abs(first[0] - first[1]) <= 1e-4 * abs(first[0])
     text = gpu_benchmark.table(results, 'cpu')
     assert '| ours fp32 nosync fused | 2 |' in text and 'ours crop on device' in text and 'Loss curves' in text
+
+
+def test_stood_in_xtcocotools_reads_a_set_as_the_real_one(tmp_path):
+    """Where xtcocotools cannot import, ``--stub-missing-ops`` gives pycocotools' ``COCO`` as
+    ``xtcocotools.coco.COCO``: mmpose's ``CocoDataset`` lists the same samples as with the real xtcocotools."""
+    import json
+
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import DATASETS
+
+    from pose_plugins.synthetic import make_synthetic_coco
+    data = tmp_path / 'data'
+    make_synthetic_coco(data, num_train_images=4, num_val_images=1, seed=0)
+    dataset = dict(type='CocoDataset', data_root=str(data), ann_file='annotations/person_keypoints_train2017.json',
+                   data_prefix=dict(img='train2017/'), pipeline=[], serialize_data=False)
+    script = ("import json, runpy, sys\n"
+              "runpy.run_path('pose_plugins/apis/missing_ops.py')['stub_missing_ops']()\n"
+              "from mmengine.registry import init_default_scope\n"
+              "from mmpose.registry import DATASETS\n"
+              "import pose_plugins\n"
+              "init_default_scope('mmpose')\n"
+              f"d = DATASETS.build({dataset!r})\n"
+              "print(json.dumps([d.get_data_info(i) for i in range(len(d))], default=repr))\n")
+    broken = tmp_path / 'xtcocotools'
+    broken.mkdir()
+    (broken / '__init__.py').write_text("raise ImportError('no compiled xtcocotools here')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(REPO), os.environ.get('PYTHONPATH', '')]))
+    out = subprocess.run([sys.executable, '-c', script], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "stand-ins for ['xtcocotools']" in out.stdout
+    stood_in = json.loads(out.stdout.splitlines()[-1])
+    init_default_scope('mmpose')
+    real = DATASETS.build(dataset)
+    assert len(stood_in) == len(real) > 4
+    assert stood_in == json.loads(json.dumps([real.get_data_info(i) for i in range(len(real))], default=repr))
