@@ -69,9 +69,11 @@ def test_validation_batches_and_samples_with_targets_are_left_alone(tiny_coco):
                           encoder=dict(type='MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2)))
 
 
-@pytest.mark.parametrize('config', ['configs/demo/hrnet_tiny_synthetic.py', 'configs/cpn_res50_coco.py'])
+@pytest.mark.parametrize('config', ['configs/demo/hrnet_tiny_synthetic.py', 'configs/cpn_res50_coco.py',
+                                    'configs/hrnet_w32_coco_fast_gpu.py'])
 def test_configs_train_through_the_fast_path(tiny_coco, config):
-    """One training step of a config's own model and data path, shrunk to a tiny input (CPN: multi-level)."""
+    """One training step of a config's own model and data path, shrunk to a tiny input (CPN: multi-level; the
+    fast GPU config: whole images to the preprocessor, which crops them)."""
     cfg = Config.fromfile(str(REPO / config))
     init_default_scope('mmpose')
     assert cfg.model.data_preprocessor.type == 'pose_plugins.TopdownTargetDataPreprocessor'
@@ -87,7 +89,12 @@ def test_configs_train_through_the_fast_path(tiny_coco, config):
     model = MODELS.build(cfg.model)
     model.train()
     optim = torch.optim.SGD(model.parameters(), lr=1e-3)
-    losses = model.train_step(pseudo_collate([dataset[i] for i in range(2)]), _Wrapper(optim))
+    batch = pseudo_collate([dataset[i] for i in range(2)])
+    crops_on_device = 'TopdownAffineMatrix' in str(cfg.train_dataloader.dataset.pipeline)
+    assert crops_on_device == ('fast_gpu' in config)
+    if crops_on_device:
+        assert batch['inputs'][0].shape[1:] != tuple(reversed(cfg.codec['input_size']))
+    losses = model.train_step(batch, _Wrapper(optim))
     assert 'loss_kpt' in losses and torch.isfinite(losses['loss_kpt'])
 
 
