@@ -8,13 +8,9 @@ _base_ = ['./hrnet_w32_coco.py']
 
 fast_gpu_training = dict(compile='blocks')
 
+# hrnet_w32_coco.py's train pipeline with the crop's matrix, not its pixels, made in the workers
 train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='pose_plugins.RandomBBoxTransform'),
-    dict(type='pose_plugins.TopdownAffineMatrix', input_size=_base_.codec['input_size']),  # the crop: on the GPU
-    dict(type='pose_plugins.PackTopdownInputs'),
+    dict(step, type='pose_plugins.TopdownAffineMatrix') if step['type'] == 'pose_plugins.TopdownAffine' else step
+    for step in _base_.train_pipeline
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
