@@ -172,8 +172,15 @@ def runs(tiny_coco, tmp_path_factory):
     assert out.returncode == 0, out.stderr[-4000:]
     out = run_tool(['tools/dist_train.sh', str(config), '2', '--work-dir', str(double), '--cfg-options',
                     *_options(tiny_coco, 2)], env_extra={'PORT': _free_port()})
-    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-4000:])
+    _succeeded(out)
     return config, single, double
+
+
+def _succeeded(out) -> None:
+    """Fail with the run's output in full view (an assertion message would be shortened)."""
+    if out.returncode != 0:
+        pytest.fail(f'exit {out.returncode}\n--- stdout (end) ---\n{out.stdout[-3000:]}\n--- stderr (end) ---\n'
+                    f'{out.stderr[-8000:]}', pytrace=False)
 
 
 @pytest.mark.slow
@@ -201,7 +208,7 @@ def test_two_process_test_gives_identical_predictions_and_metric(runs, tiny_coco
         out = run_tool([*launch, '--work-dir', str(tmp_path / name), '--out', str(tmp_path / f'{name}.json'),
                         '--dump', str(tmp_path / f'{name}.pkl'), '--cfg-options', *_options(tiny_coco, 4)],
                        env_extra={'PORT': _free_port()})
-        assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-4000:])
+        _succeeded(out)
         metrics = json.loads((tmp_path / f'{name}.json').read_text())
         with open(tmp_path / f'{name}.pkl', 'rb') as f:
             predictions = {int(p['id']): p['pred_instances']['keypoints'].tolist() for p in pickle.load(f)}
