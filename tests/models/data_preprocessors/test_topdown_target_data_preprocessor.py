@@ -116,8 +116,8 @@ class _Wrapper:
 
 @pytest.mark.parametrize('training', [True, False], ids=['train', 'eval'])
 def test_one_copy_batch_equals_pose_data_preprocessor(tiny_coco, training, monkeypatch):
-    """The batched path (one stacked uint8 copy, batched BGR -> RGB and normalisation) gives mmpose's
-    per-image ``PoseDataPreprocessor`` values bit for bit, and its metainfo."""
+    """The batched path (one stacked uint8 copy, batched BGR -> RGB and normalisation; taken on a GPU) gives
+    mmpose's per-image ``PoseDataPreprocessor`` values bit for bit, and its metainfo."""
     import pose_plugins.models.data_preprocessors.topdown_target_data_preprocessor as module
     codec = CODECS['msra']
     norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
@@ -126,6 +126,8 @@ def test_one_copy_batch_equals_pose_data_preprocessor(tiny_coco, training, monke
     batched = []
     monkeypatch.setattr(module, 'pad_to_batch', lambda images: batched.append(len(images)) or
                         module.torch.stack(list(images)))
+    assert not ours._batch_on_device()  # a CPU keeps the image-by-image path
+    monkeypatch.setattr(type(ours), '_batch_on_device', lambda self: True)  # the GPU's path, on the CPU
     got = ours(_batch(tiny_coco, codec, fast=True, n=4), training=training)
     want = theirs(_batch(tiny_coco, codec, fast=True, n=4), training=training)
     assert batched == [4]
