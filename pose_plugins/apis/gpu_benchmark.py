@@ -286,4 +286,4 @@ def main(argv: Optional[Sequence[str]] = None, *, description: Optional[str] = N
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             json.dump(dict(device=name, date=f'{datetime.now(timezone.utc):%Y-%m-%d}', torch=torch.__version__,
-                           args={k: v for k, v in vars(args).items()}, **results), f, indent=1)
+                           args=vars(args), **results), f, indent=1)

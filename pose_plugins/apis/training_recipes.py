@@ -17,7 +17,7 @@ from mmpose.structures import PoseDataSample
 from pose_plugins.apis import CONFIGS_DIR
 from pose_plugins.apis.mmpose_configs import mmpose_equivalent
 from pose_plugins.cli import load_config
-from pose_plugins.engine import FastGPUTrainingHook
+from pose_plugins.engine import FastGPUTrainingHook, read_scalars
 
 __all__ = ['MMPOSE_CONFIG', 'OUR_CONFIG', 'RECIPES', 'Recipe', 'Stepper', 'build_recipe', 'device_sync', 'make_batch',
            'model_config']
@@ -130,12 +130,13 @@ class Stepper:
             self.pending.append(log_vars)
 
     def flush(self) -> None:
-        if self.pending:
-            values = torch.stack([torch.stack([v.reshape(()).double() for v in log_vars.values()])
-                                  for log_vars in self.pending]).tolist()
-            keys = list(self.pending[0])
-            self.losses.extend(row[keys.index('loss')] for row in values)
-            self.pending = []
+        """Read every pending step's log values back in one copy, as ``LazyRuntimeInfoHook`` does."""
+        values = read_scalars([value for log_vars in self.pending for value in log_vars.values()])
+        offset = 0
+        for log_vars in self.pending:
+            self.losses.append(values[offset + list(log_vars).index('loss')])
+            offset += len(log_vars)
+        self.pending = []
 
 
 def device_sync(device: str) -> Callable[[], None]:

@@ -1,12 +1,12 @@
 """mmengine's ``RuntimeInfoHook`` that reads the training step's log tensors back only when they are logged."""
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence
 
 import torch
 from mmengine.hooks import LoggerHook, RuntimeInfoHook
 
 from ..registry import HOOKS
 
-__all__ = ['LazyRuntimeInfoHook']
+__all__ = ['LazyRuntimeInfoHook', 'read_scalars']
 
 
 @HOOKS.register_module()
@@ -64,13 +64,20 @@ class LazyRuntimeInfoHook(RuntimeInfoHook):
     def flush(self, runner) -> None:
         """Copy the pending values to the host at once and update the message hub with them, in order."""
         pending, self._pending = self._pending, []
-        scalars = [value for outputs in pending for value in outputs.values() if _is_float_scalar(value)]
-        if scalars:
-            device = scalars[0].device
-            read = iter(torch.stack([v.reshape(()).to(device=device, dtype=torch.float64) for v in scalars]).tolist())
+        read = iter(read_scalars([value for outputs in pending for value in outputs.values()
+                                  if _is_float_scalar(value)]))
         for outputs in pending:
             for key, value in outputs.items():
                 runner.message_hub.update_scalar(f'train/{key}', next(read) if _is_float_scalar(value) else value)
+
+
+def read_scalars(values: Sequence[torch.Tensor]) -> List[float]:
+    """One-element floating-point tensors as Python floats, read back in one device -> host copy (widened to
+    float64, which is exact, so each equals its ``.item()``)."""
+    if not values:
+        return []
+    device = values[0].device
+    return torch.stack([v.reshape(()).to(device=device, dtype=torch.float64) for v in values]).tolist()
 
 
 def _is_float_scalar(value: Any) -> bool:

@@ -57,7 +57,7 @@ def warp_affine_batch(images: Tensor, sizes: Tensor, matrices: Tensor, out_size:
     Returns:
         Tensor: (B, C, h, w) float32 on ``images.device``: integers in [0, 255], the bilinear sample rounded half
         up as OpenCV's fixed point does. OpenCV samples at coordinates rounded to 1/32 pixel, this at float32 ones:
-        they differ by at most ``ceil(2 (1/64 + 1/1024) L)`` and float32 rounding, L the largest difference of
+        they differ by at most ``ceil(L (2 (1/64 + 1/1024 + 1e-3) + 2^-14) + 1e-3)``, L the largest difference of
         adjacent source pixels around the sample (derivation in tests/models/test_batch_warp.py).
     """
     batch, channels, height, width = images.shape
