@@ -168,7 +168,9 @@ def test_crops_on_the_device_give_the_workers_crops_and_the_same_targets(tiny_co
     grey_levels = ((got['inputs'] - want['inputs']) * std).abs()
     assert got['inputs'].shape == want['inputs'].shape
     assert grey_levels.max() <= 9 + 1e-3  # float32 normalisation of values <= 255: < 1e-3
-    assert (grey_levels < 0.5).float().mean() > 0.5  # most pixels equal: a misplaced crop fails this
+    # the unequal share is bounded by mean min(1, e) (tests/models/test_batch_warp.py), well under a half on images
+    # of flat regions and edges such as these; a misplaced crop leaves most pixels unequal
+    assert (grey_levels < 0.5).float().mean() > 0.5
     from pose_plugins.models.heads.base_pose_head import BasePoseHead
     got_targets, want_targets = (BasePoseHead.gather_targets(d['data_samples']) for d in (got, want))
     for key in want_targets:
